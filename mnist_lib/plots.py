@@ -1,0 +1,103 @@
+"""Plots the chapters share: image grids and training curves.
+
+Introduced in the MNIST project's opening chapter (``chapters/mnist/mnist_data.ipynb``: the sample
+digits and mean images); the backpropagation and MNIST chapters reuse :func:`image_grid` (learned
+weights, mistakes) and :func:`plot_curves` (loss and accuracy per epoch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def image_grid(
+    images: np.ndarray,
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int = 10,
+    cmap: str = "gray_r",
+    size: float = 1.2,
+    symmetric: bool = False,
+    suptitle: str | None = None,
+) -> Figure:
+    """Show 2-D images (``(n, h, w)``) in a grid, each with an optional title.
+
+    Args:
+        images: ``n`` images of equal shape; any real dtype.
+        titles: one short title per image, or None.
+        ncols: images per row.
+        cmap: a matplotlib colormap; ``gray_r`` draws MNIST ink dark on white.
+        size: inches per image.
+        symmetric: centre the colour scale on 0 (for weights, which are signed).
+        suptitle: a title for the whole figure.
+    """
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"image_grid needs images shaped (n, height, width), got {images.shape}.")
+    n = len(images)
+    if n == 0:
+        raise ValueError("image_grid got no images to show.")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"image_grid got {n} images but {len(titles)} titles.")
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False
+    )
+    limit = float(np.abs(images).max()) if symmetric else None
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i >= n:
+            continue
+        if symmetric:
+            ax.imshow(images[i], cmap=cmap, vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(images[i], cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    *,
+    xlabel: str = "epoch",
+) -> Figure:
+    """Plot one panel per metric, one line per run: ``{"run name": {"loss": [...], ...}}``.
+
+    A Keras ``History.history`` dict fits directly; its ``val_*`` series are drawn dashed beside the
+    training series of the same run.
+    """
+    if not histories:
+        raise ValueError("plot_curves got no runs to plot.")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics, strict=True):
+        plotted = False
+        for i, (run, history) in enumerate(histories.items()):
+            colour = f"C{i}"
+            for key, style, label in (
+                (metric, "-", run),
+                (f"val_{metric}", "--", f"{run} (validation)"),
+            ):
+                if key in history:
+                    values = list(history[key])
+                    ax.plot(range(1, len(values) + 1), values, style, color=colour, label=label)
+                    plotted = True
+        if not plotted:
+            raise ValueError(
+                f"no run has a '{metric}' series; runs have {[list(h) for h in histories.values()]}"
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

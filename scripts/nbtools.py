@@ -1,0 +1,143 @@
+"""Tools for the book's notebooks: the shared setup cell, metadata normalisation, execution.
+
+Used by ``scripts/execute_notebooks.py`` (``make execute``), ``scripts/new_notebook.py`` and the
+hygiene tests. Not part of the readers' library.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "_config.yml"
+TOC = ROOT / "_toc.yml"
+RUNTIMES = ROOT / "chapters" / "about" / "runtimes.json"
+
+
+def repository_url() -> str:
+    """The book's GitHub repository, read from its one home: ``repository.url`` in ``_config.yml``."""
+    return yaml.safe_load(CONFIG.read_text())["repository"]["url"].rstrip("/")
+
+
+def setup_cell_source(repo: str | None = None) -> str:
+    """The exact source of the setup cell that opens every notebook."""
+    repo = repository_url() if repo is None else repo
+    return f'''# Setup: this same cell opens every notebook of the book.
+import os
+import sys
+
+REPOSITORY = "{repo}"
+if "google.colab" in sys.modules:  # on Colab: install the book's code (mnist_lib, prompt_lab)
+    import subprocess
+
+    source = os.environ.get("BOOK_PIP_SOURCE", f"git+{{REPOSITORY}}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # quiet TensorFlow: set before it is imported
+from mnist_lib.runtime import setup  # noqa: E402
+
+SEED = setup()  # seed Python, NumPy, TensorFlow; deterministic ops; a note if there is no GPU'''
+
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+CELL_METADATA_KEEP = ("tags",)
+
+
+def normalise(nb: nbformat.NotebookNode, *, gpu: bool | None = None) -> nbformat.NotebookNode:
+    """Normalise notebook metadata the way TF docs' nbfmt does: only what readers and Colab need.
+
+    ``gpu``: True adds Colab's GPU accelerator; False removes it; None keeps what is there.
+    """
+    old = nb.metadata
+    had_gpu = old.get("accelerator") == "GPU"
+    meta = {
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {"name": "python"},
+        "colab": {"provenance": [], "toc_visible": True},
+    }
+    if gpu or (gpu is None and had_gpu):
+        meta["accelerator"] = "GPU"
+        meta["colab"]["gpuType"] = "T4"
+    nb.metadata = nbformat.from_dict(meta)
+    for cell in nb.cells:
+        cell.metadata = nbformat.from_dict(
+            {k: v for k, v in cell.metadata.items() if k in CELL_METADATA_KEEP}
+        )
+        if cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if "metadata" in output and output.get("output_type") in (
+                    "display_data",
+                    "execute_result",
+                ):
+                    output["metadata"] = {}
+    return nb
+
+
+def new_notebook(path: Path, title: str, intro: str, *, gpu: bool = False) -> Path:
+    """Create a notebook that opens with a title, an intro paragraph and the setup cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {title}\n\n{intro}"),
+        nbformat.v4.new_code_cell(setup_cell_source()),
+    ]
+    normalise(nb, gpu=gpu)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def execute(path: Path, timeout: int = 3600) -> float:
+    """Execute ``path`` top to bottom in a fresh kernel, store outputs in place; return seconds."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    normalise(nb)
+    nbformat.write(nb, path)
+    record_runtime(path, seconds)
+    return seconds
+
+
+def record_runtime(path: Path, seconds: float) -> None:
+    """Keep the last measured run time of each notebook (shown on the book's About page)."""
+    data = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
+    data[path.resolve().relative_to(ROOT).as_posix()] = round(seconds, 1)
+    RUNTIMES.parent.mkdir(parents=True, exist_ok=True)
+    RUNTIMES.write_text(json.dumps(dict(sorted(data.items())), indent=2) + "\n")
+
+
+def toc_files() -> list[str]:
+    """Every ``file:`` entry of ``_toc.yml`` (without extension), in order."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if key in node:
+                    found.append(str(node[key]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load(TOC.read_text()))
+    return found
+
+
+def notebooks() -> list[Path]:
+    """Every notebook of the book, in ``_toc.yml`` order."""
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
