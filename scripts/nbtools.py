@@ -68,13 +68,6 @@ def normalise(nb: nbformat.NotebookNode, *, gpu: bool | None = None) -> nbformat
         cell.metadata = nbformat.from_dict(
             {k: v for k, v in cell.metadata.items() if k in CELL_METADATA_KEEP}
         )
-        if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                if "metadata" in output and output.get("output_type") in (
-                    "display_data",
-                    "execute_result",
-                ):
-                    output["metadata"] = {}
     return nb
 
 

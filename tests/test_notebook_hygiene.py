@@ -1,0 +1,162 @@
+"""The conventions every notebook of the book keeps (see README.md and scripts/nbtools.py).
+
+These run on the stored notebooks, without executing them; nbval (``make test``) executes them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbtools import KERNELSPEC, ROOT, normalise, repository_url, setup_cell_source, toc_files
+
+ALL_NOTEBOOKS = sorted(
+    p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+)
+IDS = [p.relative_to(ROOT).as_posix() for p in ALL_NOTEBOOKS]
+# Things that must never appear in a stored output: machine-specific paths and user names.
+LEAKS = re.compile(r"(/work/|/root\b|/home/|/Users/|/tmp/|site-packages|\\Users\\|C:\\)")
+# Code that trains networks: such notebooks ask Colab for a GPU.
+TRAINS = re.compile(r"\.fit\(|\btrain_(model|mlp|numpy)|\bfit_model\(")
+
+
+def load(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def output_text(output: dict) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return "\n".join(output.get("traceback", []))
+    data = output.get("data", {})
+    return "\n".join(v for k, v in data.items() if k.startswith("text/") and isinstance(v, str))
+
+
+def test_there_are_notebooks() -> None:
+    assert ALL_NOTEBOOKS, "no notebooks found under chapters/"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_kernelspec_and_metadata_are_normalised(path: Path) -> None:
+    nb = load(path)
+    assert nb.metadata.get("kernelspec") == KERNELSPEC
+    expected = normalise(load(path))
+    assert nb.metadata == expected.metadata, "run `make execute NB=...` to normalise the metadata"
+    for i, cell in enumerate(nb.cells):
+        assert set(cell.metadata) <= {"tags"}, (
+            f"cell {i} carries editor metadata {sorted(cell.metadata)}"
+        )
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_first_code_cell_is_the_setup_cell(path: Path) -> None:
+    nb = load(path)
+    cells = code_cells(nb)
+    assert cells, "a notebook without code"
+    assert cells[0].source == setup_cell_source(), (
+        "the first code cell must be the shared setup cell, byte for byte (scripts/nbtools.py)"
+    )
+    assert sum(c.source == setup_cell_source() for c in cells) == 1
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), (
+        "open with a markdown title cell that says what the notebook does and why"
+    )
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_executed_in_order_without_errors(path: Path) -> None:
+    cells = code_cells(load(path))
+    counts = [c.execution_count for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"execution counts {counts}: re-execute top to bottom with `make execute NB={path.relative_to(ROOT)}`"
+    )
+    for i, cell in enumerate(cells):
+        for output in cell.outputs:
+            assert output.output_type != "error", f"code cell {i} stored an error output"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_no_machine_paths_or_user_names_in_outputs(path: Path) -> None:
+    for i, cell in enumerate(code_cells(load(path))):
+        for output in cell.outputs:
+            match = LEAKS.search(output_text(output))
+            assert match is None, f"code cell {i} output contains {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_figures_are_shown_with_plt_show(path: Path) -> None:
+    for i, cell in enumerate(code_cells(load(path))):
+        last = cell.source.rstrip().splitlines()[-1] if cell.source.strip() else ""
+        assert not (last.endswith(";") and "plt" in cell.source), (
+            f"code cell {i} ends with ';' to hide a figure's repr: use plt.show() (nbval runs cells without history)"
+        )
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_training_notebooks_ask_colab_for_a_gpu(path: Path) -> None:
+    nb = load(path)
+    trains = any(TRAINS.search(c.source) for c in code_cells(nb))
+    if trains:
+        assert nb.metadata.get("accelerator") == "GPU", (
+            "a training notebook needs Colab GPU metadata"
+        )
+
+
+def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists() -> None:
+    entries = toc_files()
+    assert len(entries) == len(set(entries)), "duplicate _toc.yml entries"
+    for entry in entries:
+        matches = [
+            ROOT / f"{entry}{ext}" for ext in (".md", ".ipynb") if (ROOT / f"{entry}{ext}").exists()
+        ]
+        assert len(matches) == 1, (
+            f"_toc.yml entry {entry!r} must match exactly one .md or .ipynb file"
+        )
+    listed = {ROOT / f"{e}.ipynb" for e in entries}
+    missing = [p.relative_to(ROOT).as_posix() for p in ALL_NOTEBOOKS if p not in listed]
+    assert not missing, f"notebooks not in _toc.yml: {missing}"
+
+
+def colab_url(config: dict, path: Path) -> str:
+    """The Colab URL Jupyter Book 1.x puts behind a notebook page's launch button."""
+    repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    book_path = (config["repository"].get("path_to_book") or "").strip("/")
+    rel = path.relative_to(ROOT).as_posix()
+    full = f"{book_path}/{rel}" if book_path else rel
+    base = config["launch_buttons"]["colab_url"].rstrip("/")
+    return f"{base}/github/{repo}/blob/{config['repository']['branch']}/{full}"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_colab_url_points_at_the_file(path: Path) -> None:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = colab_url(config, path)
+    assert url.startswith("https://colab.research.google.com/github/")
+    # The URL's path part is the file's own path in the repository at the configured branch.
+    tail = url.split("/blob/", 1)[1]
+    branch, rel = tail.split("/", 1)
+    assert branch == config["repository"]["branch"]
+    assert (ROOT / config["repository"].get("path_to_book", "") / rel).resolve() == path.resolve()
+    assert repository_url().removeprefix("https://github.com/") in url
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_glued_numbers_render_as_plain_numbers(path: Path) -> None:
+    """myst-nb formats glued values from their text repr; NumPy 2 scalars repr as ``np.float64(...)``,
+    which it cannot format. Glue ``float(x)`` / ``int(x)`` instead."""
+    for i, cell in enumerate(code_cells(load(path))):
+        for output in cell.outputs:
+            if "scrapbook" not in output.get("metadata", {}):
+                continue
+            for key, value in output.get("data", {}).items():
+                if key.endswith("text/plain"):
+                    assert not str(value).startswith("np."), (
+                        f"code cell {i} glues {output.metadata['scrapbook']['name']!r} as {value!r}"
+                    )
