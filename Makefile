@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 MATHJAX := mathjax@3.2.2
 NB      ?=
 
-.PHONY: help setup data mathjax book test unit execute lint clean
+.PHONY: help setup data mathjax browser book test unit execute lint clean
 
 help:
 	@echo "make book      build the HTML book into _build/html (index.html)"
@@ -39,15 +39,21 @@ _mathjax/mathjax/tex-mml-chtml.js:
 	tar -xzf _mathjax/tmp/mathjax-*.tgz -C _mathjax/tmp
 	rm -rf _mathjax/mathjax && mv _mathjax/tmp/package/es5 _mathjax/mathjax && rm -rf _mathjax/tmp
 
+# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` is never run).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 book: setup data mathjax
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
 
-test: setup data
+# Unit tests, lint, nbval over every notebook, and the browser tests of the freshly built book.
+test: book browser
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # Fast loop while writing library code: unit tests only, no notebooks.
 unit: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/test_browser.py
 
 execute: setup data
 	$(PY) scripts/execute_notebooks.py $(NB)

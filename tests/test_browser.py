@@ -1,0 +1,185 @@
+"""The built book, tested in a real browser the way a reader uses it.
+
+Headless Chromium (Debian's ``chromium``, driven by Playwright) loads every page of
+``_build/html`` served on 127.0.0.1 and checks: no console errors and no failed requests for the
+book's own files; math rendered by the book's own MathJax; every image loaded; notebook pages carry a
+Colab button with the right URL; search finds a chapter's words; dark mode toggles. A screenshot of
+each chapter's first page is saved under ``artifacts/screenshots/`` for a person to look at.
+
+``make test`` builds the book first; run ``make book`` before running this file on its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from nbtools import ROOT, toc_files
+
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SKIP = {"genindex.html", "search.html", "index.html"}  # index.html only redirects to intro.html
+PAGES = (
+    sorted(
+        p.relative_to(HTML).as_posix()
+        for p in HTML.rglob("*.html")
+        if not p.relative_to(HTML).parts[0].startswith(("_", "mathjax")) and p.name not in SKIP
+    )
+    if HTML.exists()
+    else []
+)
+
+pytestmark = pytest.mark.skipif(
+    not (HTML / "intro.html").exists() or not Path(CHROMIUM).exists(),
+    reason="needs the built book (make book) and chromium (make test installs both)",
+)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # The book links to outside pages (Colab, GitHub, fonts of extensions); none may be needed to
+    # render it, so requests that leave 127.0.0.1 are answered with an empty 204 right here.
+    context.route(
+        re.compile(r"^(?!http://127\.0\.0\.1)"),
+        lambda route: route.fulfill(status=204, body=""),
+    )
+    page = context.new_page()
+    page.problems = []  # type: ignore[attr-defined]
+    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+    page.on(
+        "requestfailed",
+        lambda r: (
+            r.url.startswith(base_url) and page.problems.append(f"failed: {r.url} {r.failure}")
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            r.url.startswith(base_url)
+            and r.status >= 400
+            and page.problems.append(f"{r.status}: {r.url}")
+        ),
+    )
+    yield page
+    context.close()
+
+
+def expected_colab_url(html_page: str) -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    path = Path(html_page).with_suffix(".ipynb").as_posix()
+    book = (config["repository"].get("path_to_book") or "").strip("/")
+    full = f"{book}/{path}" if book else path
+    return f"{config['launch_buttons']['colab_url'].rstrip('/')}/github/{repo}/blob/{config['repository']['branch']}/{full}"
+
+
+def test_every_toc_page_was_built() -> None:
+    for entry in toc_files():
+        assert (HTML / f"{entry}.html").exists(), f"{entry} is in _toc.yml but was not built"
+
+
+@pytest.mark.parametrize("html_page", PAGES)
+def test_page(page, base_url, html_page) -> None:
+    page.goto(f"{base_url}/{html_page}", wait_until="networkidle")
+    # Math: pages with math load the book's own MathJax, which typesets every formula.
+    if page.locator(".math").count():
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+        assert page.locator("mjx-container").count() >= page.locator(".math").count()
+        raw = page.locator(".math").evaluate_all(
+            "els => els.filter(e => /\\\\\\(|\\\\\\[|\\$\\$/.test(e.innerText)).length"
+        )
+        assert raw == 0, "raw TeX left on the page: MathJax did not typeset it"
+    # Images: every one must have loaded.
+    broken = page.evaluate(
+        "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert broken == [], f"images that did not load: {broken}"
+    # Notebook pages: the Colab launch button points at this notebook on the configured branch.
+    source = ROOT / Path(html_page).with_suffix(".ipynb")
+    if source.exists():
+        hrefs = page.locator("a[href^='https://colab.research.google.com/']").evaluate_all(
+            "els => els.map(e => e.href)"
+        )
+        assert hrefs == [expected_colab_url(html_page)], hrefs
+    assert page.problems == [], "\n".join(page.problems)
+
+
+def test_search_finds_a_chapter(page, base_url) -> None:
+    page.goto(f"{base_url}/search.html?q=backpropagation", wait_until="networkidle")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = page.locator("#search-results ul.search li a").evaluate_all(
+        "els => els.map(e => e.href)"
+    )
+    assert any("backprop" in h for h in hits), hits
+    assert page.problems == [], "\n".join(page.problems)
+
+
+def test_dark_mode_toggles(page, base_url) -> None:
+    page.goto(f"{base_url}/intro.html", wait_until="networkidle")
+    themes = []
+    for _ in range(3):
+        page.locator("button.theme-switch-button").first.click()
+        themes.append(page.evaluate("() => document.documentElement.dataset.theme"))
+    assert "dark" in themes and "light" in themes, themes
+    page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+    dark_bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
+    light_bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert dark_bg != light_bg
+
+
+@pytest.mark.parametrize("entry", toc_files())
+def test_screenshot_of_each_chapter(page, base_url, entry) -> None:
+    page.goto(f"{base_url}/{entry}.html", wait_until="networkidle")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    out = SHOTS / (entry.replace("/", "__") + ".png")
+    page.screenshot(path=str(out))
+    assert out.stat().st_size > 10_000, "suspiciously small screenshot (blank page?)"
