@@ -101,3 +101,48 @@ def plot_curves(
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_confusion_matrix(
+    cm: np.ndarray,
+    *,
+    class_names: Sequence[str] | None = None,
+    hide_diagonal: bool = False,
+    title: str | None = None,
+    size: float = 6.0,
+) -> Figure:
+    """Draw a confusion matrix (rows: true class, columns: predicted class) with its counts.
+
+    Added by the MNIST chapter's evaluation notebook. With ``hide_diagonal`` the correct
+    predictions are left blank, so that the colour scale shows only the mistakes, which are
+    otherwise too small to see next to thousands of correct answers.
+    """
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] == 0:
+        raise ValueError(f"plot_confusion_matrix needs a square matrix, got shape {cm.shape}.")
+    k = cm.shape[0]
+    names = [str(i) for i in range(k)] if class_names is None else list(class_names)
+    if len(names) != k:
+        raise ValueError(f"got {len(names)} class names for a {k}x{k} matrix.")
+    shown = cm.astype(float)
+    if hide_diagonal:
+        shown[np.diag_indices(k)] = np.nan
+    fig, ax = plt.subplots(figsize=(size, size))
+    image = ax.imshow(shown, cmap="Blues")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    top = np.nanmax(shown) if np.isfinite(shown).any() else 0.0
+    for i in range(k):
+        for j in range(k):
+            if hide_diagonal and i == j:
+                continue
+            value = int(cm[i, j])
+            colour = "white" if top and value > 0.6 * top else "black"
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

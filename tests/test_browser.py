@@ -117,7 +117,8 @@ def expected_colab_url(html_page: str) -> str:
     path = Path(html_page).with_suffix(".ipynb").as_posix()
     book = (config["repository"].get("path_to_book") or "").strip("/")
     full = f"{book}/{path}" if book else path
-    return f"{config['launch_buttons']['colab_url'].rstrip('/')}/github/{repo}/blob/{config['repository']['branch']}/{full}"
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    return f"{colab}/github/{repo}/blob/{config['repository']['branch']}/{full}"
 
 
 def test_every_toc_page_was_built() -> None:

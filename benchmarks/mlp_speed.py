@@ -1,0 +1,92 @@
+"""Re-measure the speed-up claimed in ``chapters/mnist/fast_mlp.ipynb``.
+
+Trains, in one run on one machine, the source article's baseline MLP (batch 32, 5 epochs) and the
+chapter's tuned MLP (batch 1024, ``steps_per_execution``, dropout, cosine schedule, early
+stopping), then prints the median seconds per epoch of each (first epoch left
+out: it also compiles), their ratio and both test accuracies::
+
+    .venv/bin/python benchmarks/mlp_speed.py            # the full comparison (about a minute idle)
+    .venv/bin/python benchmarks/mlp_speed.py --repeats 3  # median over 3 runs of each model
+
+Run it on an otherwise idle machine: timings of jobs that share CPU cores mean little. The script
+reports, it does not assert; the notebooks assert the accuracy goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from mnist_lib import load_mnist, models  # noqa: E402
+from mnist_lib.runtime import setup  # noqa: E402
+from mnist_lib.training import TrainConfig, scale_images, train  # noqa: E402
+
+BASELINE = TrainConfig()  # the source's settings: Adam, batch 32, 5 epochs, NumPy arrays
+TUNED = TrainConfig(
+    epochs=20,
+    batch_size=1024,
+    learning_rate=5e-3,
+    schedule="cosine",
+    steps_per_execution=50,
+    validation_fraction=1 / 12,
+    early_stopping_patience=4,
+)
+
+
+def tuned_model():
+    """The chapter's tuned MLP: 784-256-10 with 20% dropout."""
+    return models.mlp((256,), dropout=0.2, name="tuned_mlp")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each model (default 1)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+
+    setup()
+    import tensorflow as tf
+
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    x_test01 = scale_images(x_test)
+    print(
+        f"TensorFlow {tf.__version__}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} logical CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    results = {}
+    for name, build, config in (
+        ("baseline", models.baseline_mlp, BASELINE),
+        ("tuned", tuned_model, TUNED),
+    ):
+        epoch_times, accuracies = [], []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            run = train(build, x_train, y_train, config)
+            wall = time.perf_counter() - start
+            acc = float(run.model.evaluate(x_test01, y_test, batch_size=2048, verbose=0)[1])
+            epoch_times.append(run.seconds_per_epoch)
+            accuracies.append(acc)
+            print(
+                f"{name:8s} {run.seconds_per_epoch:6.2f} s/epoch  {run.epochs_run:2d} epochs  "
+                f"{wall:6.1f} s total  test accuracy {acc:.4f}",
+                flush=True,
+            )
+        results[name] = (statistics.median(epoch_times), statistics.median(accuracies))
+
+    (base_s, base_acc), (tuned_s, tuned_acc) = results["baseline"], results["tuned"]
+    print()
+    print(f"baseline: {base_s:.2f} s per epoch, test accuracy {base_acc:.4f}")
+    print(f"tuned:    {tuned_s:.2f} s per epoch, test accuracy {tuned_acc:.4f}")
+    print(f"epoch-time ratio baseline / tuned: {base_s / tuned_s:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Keras model builders for the MNIST project.
+
+Introduced in the MNIST chapter (``chapters/mnist/baseline.ipynb`` reproduces the source's model,
+``fast_mlp.ipynb`` tunes an MLP, ``cnn.ipynb`` builds a convolutional network) and reused by
+``evaluation.ipynb``, ``overfitting.ipynb``, ``export.ipynb`` and ``benchmarks/mlp_speed.py``.
+
+Every builder takes images shaped ``(28, 28)`` with pixel values already scaled to ``[0, 1]``
+(see :func:`mnist_lib.training.scale_images`) and returns an *uncompiled* model whose last layer is
+a softmax over the 10 digits. Call :func:`mnist_lib.runtime.seed_everything` before a builder to get
+the same initial weights every time (:func:`mnist_lib.training.train` does it for you).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
+
+
+def _check_units(name: str, values: Sequence[int]) -> tuple[int, ...]:
+    values = tuple(values)
+    if not values or any(not isinstance(v, int) or v < 1 for v in values):
+        raise ValueError(
+            f"{name} must be a non-empty sequence of positive integers, got {values!r}."
+        )
+    return values
+
+
+def _check_rate(name: str, value: float, upper: float = 1.0) -> float:
+    if not 0.0 <= value < upper:
+        raise ValueError(f"{name} must be in [0, {upper}), got {value!r}.")
+    return float(value)
+
+
+def baseline_mlp(hidden_units: int = 128) -> keras.Sequential:
+    """The source article's network: flatten 28x28 pixels, one ReLU layer of 128, softmax over 10.
+
+    784 * 128 + 128 + 128 * 10 + 10 = 101,770 parameters.
+    """
+    _check_units("hidden_units", [hidden_units])
+    return keras.Sequential(
+        [
+            keras.Input(shape=IMAGE_SHAPE),
+            layers.Flatten(),
+            layers.Dense(hidden_units, activation="relu"),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="baseline_mlp",
+    )
+
+
+def augmentation(
+    shift: float = 0.1, rotation_degrees: float = 10.0, zoom: float = 0.1, seed: int = 42
+) -> keras.Sequential:
+    """Random small shifts, rotations and zooms of ``(28, 28)`` images; active only in training.
+
+    Args:
+        shift: largest shift, as a fraction of the image side (0.1 = 2.8 pixels).
+        rotation_degrees: largest rotation either way, in degrees.
+        zoom: largest zoom in or out, as a fraction.
+        seed: seed of the random transformations, for reproducible runs.
+    """
+    _check_rate("shift", shift, 0.5)
+    _check_rate("zoom", zoom, 0.5)
+    if not 0.0 <= rotation_degrees <= 45.0:
+        raise ValueError(f"rotation_degrees must be in [0, 45], got {rotation_degrees!r}.")
+    return keras.Sequential(
+        [
+            layers.Reshape((*IMAGE_SHAPE, 1)),
+            layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed),
+            layers.RandomRotation(rotation_degrees / 360.0, fill_mode="constant", seed=seed + 1),
+            layers.RandomZoom(zoom, zoom, fill_mode="constant", seed=seed + 2),
+            layers.Reshape(IMAGE_SHAPE),
+        ],
+        name="augmentation",
+    )
+
+
+def mlp(
+    hidden_units: Sequence[int] = (256,),
+    *,
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    augment: keras.Layer | None = None,
+    name: str = "mlp",
+) -> keras.Sequential:
+    """A multilayer perceptron with optional dropout, L2 weight decay and input augmentation.
+
+    Args:
+        hidden_units: width of each hidden ReLU layer, e.g. ``(256,)`` or ``(512, 512)``.
+        dropout: fraction of each hidden layer's outputs zeroed at random in training.
+        l2: L2 penalty on every kernel (weight matrix); 0 disables it.
+        augment: a layer applied to the images first, e.g. :func:`augmentation`.
+        name: the model's name.
+    """
+    hidden_units = _check_units("hidden_units", hidden_units)
+    _check_rate("dropout", dropout)
+    if l2 < 0:
+        raise ValueError(f"l2 must be >= 0, got {l2!r}.")
+    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    stack: list[keras.Layer] = [keras.Input(shape=IMAGE_SHAPE)]
+    if augment is not None:
+        stack.append(augment)
+    stack.append(layers.Flatten())
+    for units in hidden_units:
+        stack.append(layers.Dense(units, activation="relu", kernel_regularizer=regularizer))
+        if dropout > 0:
+            stack.append(layers.Dropout(dropout))
+    stack.append(layers.Dense(NUM_CLASSES, activation="softmax", kernel_regularizer=regularizer))
+    return keras.Sequential(stack, name=name)
+
+
+def cnn(
+    filters: Sequence[int] = (32, 64),
+    *,
+    dense_units: int = 128,
+    dropout: float = 0.4,
+    batch_norm: bool = True,
+    augment: keras.Layer | None = None,
+    name: str = "cnn",
+) -> keras.Sequential:
+    """A small convolutional network: per block, a 3x3 convolution (+ batch norm) + ReLU + 2x2 max-pool.
+
+    With the defaults: 28x28x1 -> 14x14x32 -> 7x7x64 -> dense 128 -> softmax 10. The ``"same"``
+    padding keeps each map the size of its input until the pooling halves it.
+
+    Args:
+        filters: number of 3x3 filters of each convolutional block.
+        dense_units: width of the ReLU layer after the convolutions (0: none).
+        dropout: dropout rate before the output layer.
+        batch_norm: normalise each convolution's output over the batch (trains faster).
+        augment: a layer applied to the images first, e.g. :func:`augmentation`.
+        name: the model's name.
+    """
+    filters = _check_units("filters", filters)
+    if len(filters) > 4:
+        raise ValueError(
+            f"at most 4 blocks fit a 28x28 image (each halves it), got {len(filters)}."
+        )
+    if not isinstance(dense_units, int) or dense_units < 0:
+        raise ValueError(f"dense_units must be a non-negative integer, got {dense_units!r}.")
+    _check_rate("dropout", dropout)
+    stack: list[keras.Layer] = [keras.Input(shape=IMAGE_SHAPE)]
+    if augment is not None:
+        stack.append(augment)
+    stack.append(layers.Reshape((*IMAGE_SHAPE, 1)))
+    for n in filters:
+        stack.append(layers.Conv2D(n, 3, padding="same", use_bias=not batch_norm))
+        if batch_norm:
+            stack.append(layers.BatchNormalization())
+        stack.append(layers.ReLU())
+        stack.append(layers.MaxPooling2D(2))
+    stack.append(layers.Flatten())
+    if dense_units:
+        stack.append(layers.Dense(dense_units, activation="relu"))
+    if dropout > 0:
+        stack.append(layers.Dropout(dropout))
+    stack.append(layers.Dense(NUM_CLASSES, activation="softmax"))
+    return keras.Sequential(stack, name=name)
