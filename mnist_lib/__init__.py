@@ -1,4 +1,5 @@
-"""Code shared by the chapters of the AI startup course book.
+"""Code shared by the chapters of the AI startup course book (the prompt-engineering chapter's code
+is the sibling package :mod:`prompt_lab`).
 
 Each module names the chapter that introduced it:
 

