@@ -12,8 +12,9 @@ NB      ?=
 
 help:
 	@echo "make book      build the HTML book into _build/html (index.html)"
-	@echo "make test      unit tests + nbval over every notebook, in one pytest run"
+	@echo "make test      build the book, then unit tests, lint, nbval over every notebook and browser tests"
 	@echo "make execute   re-execute notebooks in place (all, or NB=chapters/.../x.ipynb)"
+	@echo "make unit      unit tests only (no notebooks, no browser)"
 	@echo "make setup     only create .venv with the pinned requirements"
 	@echo "make data      only fetch and verify MNIST"
 
@@ -39,10 +40,12 @@ _mathjax/mathjax/tex-mml-chtml.js:
 	tar -xzf _mathjax/tmp/mathjax-*.tgz -C _mathjax/tmp
 	rm -rf _mathjax/mathjax && mv _mathjax/tmp/package/es5 _mathjax/mathjax && rm -rf _mathjax/tmp
 
-# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` is never run).
+# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` is never run),
+# and a CJK font so the glossary's Chinese terms render in the screenshots.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
 browser:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; }
 
 book: setup data mathjax
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
