@@ -5,6 +5,7 @@ Each module names the chapter that introduced it:
 
 - :mod:`mnist_lib.data`, :mod:`mnist_lib.idx`: MNIST, verified (the MNIST project's opening chapter).
 - :mod:`mnist_lib.runtime`: the setup cell that opens every notebook.
+- :mod:`mnist_lib.checks`: the label validator every module shares.
 - :mod:`mnist_lib.plots`: image grids and training curves (the MNIST opening chapter, reused everywhere).
 - :mod:`mnist_lib.models`, :mod:`mnist_lib.training`, :mod:`mnist_lib.evaluation`: the MNIST
   chapter's model builders, seeded training helper and metrics (with plots in :mod:`mnist_lib.plots`).

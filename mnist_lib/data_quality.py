@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mnist_lib.checks import class_labels
+
 
 def _as_rows(name: str, x: np.ndarray) -> np.ndarray:
     """``x`` reshaped to ``(n, features)``; ValueError if empty, scalar or not finite."""
@@ -179,22 +181,6 @@ def near_duplicates(
 # --------------------------------------------------------------------------- disputed labels
 
 
-def _check_labels(labels: np.ndarray, n_classes: int, name: str = "labels") -> np.ndarray:
-    y = np.asarray(labels)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class indices, got shape {y.shape}.")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(
-            f"{name} must be integer class indices, got dtype {y.dtype}; "
-            "for one-hot labels pass labels.argmax(axis=1)."
-        )
-    if len(y) and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(
-            f"{name} must lie in 0..{n_classes - 1}, got values from {y.min()} to {y.max()}."
-        )
-    return y.astype(np.int64)
-
-
 def label_disputes(
     probabilities: np.ndarray, labels: np.ndarray, *, min_confidence: float = 0.5
 ) -> pd.DataFrame:
@@ -222,7 +208,7 @@ def label_disputes(
             "probabilities must lie in [0, 1] with rows summing to 1; "
             "apply softmax to logits first."
         )
-    y = _check_labels(labels, p.shape[1])
+    y = class_labels(labels, p.shape[1])
     if len(y) != len(p):
         raise ValueError(f"got {len(p)} rows of probabilities but {len(y)} labels.")
     c = float(min_confidence)
@@ -263,7 +249,7 @@ def class_balance(splits: Mapping[str, np.ndarray], n_classes: int) -> pd.DataFr
         raise ValueError('class_balance needs at least one split, e.g. {"train": y_train}.')
     columns: dict[str, np.ndarray] = {}
     for name, labels in splits.items():
-        y = _check_labels(labels, n_classes, name=f"labels of {name!r}")
+        y = class_labels(labels, n_classes, name=f"labels of {name!r}")
         if len(y) == 0:
             raise ValueError(f"split {name!r} has no labels.")
         counts = np.bincount(y, minlength=n_classes)

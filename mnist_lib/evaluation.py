@@ -12,30 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
-def _labels(name: str, y: np.ndarray, num_classes: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D (one label per example), got shape {y.shape}; "
-            "for probabilities use probabilities.argmax(axis=1)."
-        )
-    if y.size == 0:  # an empty list arrives as float64; the caller reports "no examples"
-        return y.astype(np.int64)
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name} must hold integer class labels, got dtype {y.dtype}.")
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
-            f"{name} must be in 0..{num_classes - 1}, got values in [{y.min()}, {y.max()}]."
-        )
-    return y.astype(np.int64, copy=False)
+from mnist_lib.checks import class_labels
 
 
 def _pair(
     y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    y_true = _labels("y_true", y_true, num_classes)
-    y_pred = _labels("y_pred", y_pred, num_classes)
+    y_true = class_labels(y_true, num_classes, name="y_true")
+    y_pred = class_labels(y_pred, num_classes, name="y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}.")
     if len(y_true) == 0:
@@ -135,7 +119,7 @@ def most_confident_mistakes(
     """
     y_true = np.asarray(y_true)
     p = check_probabilities(probabilities, len(y_true) if y_true.ndim == 1 else None)
-    y_true = _labels("y_true", y_true, p.shape[1])
+    y_true = class_labels(y_true, p.shape[1], name="y_true")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}.")
     predicted = p.argmax(axis=1)

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from mnist_lib.checks import class_labels
+
 Params = dict[str, np.ndarray]
 
 __all__ = [
@@ -64,23 +66,6 @@ def _check_batch(x: np.ndarray, n_features: int, dtype: np.dtype, what: str = "x
             f"{what} contains NaN or infinite values; clean or rescale the data first."
         )
     return x
-
-
-def _check_labels(y: np.ndarray, n_rows: int, n_classes: int) -> np.ndarray:
-    """Return ``y`` as an int64 vector of class indices in ``[0, n_classes)``, or raise ValueError."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(
-            f"labels must be a 1-D vector of class indices, got shape {y.shape}; "
-            "for one-hot labels pass y.argmax(axis=1)."
-        )
-    if len(y) != n_rows:
-        raise ValueError(f"got {n_rows} examples but {len(y)} labels; they must match one to one.")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must be integers (class indices), got dtype {y.dtype}.")
-    if len(y) and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"labels must lie in [0, {n_classes}), got values {y.min()}..{y.max()}.")
-    return y.astype(np.int64, copy=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,7 +201,7 @@ class SoftmaxCrossEntropy:
         """Mean cross-entropy of ``logits`` ``(batch, classes)`` against integer ``labels``."""
         if logits.ndim != 2:
             raise ValueError(f"logits must be 2-D (batch, classes), got shape {logits.shape}.")
-        labels = _check_labels(labels, logits.shape[0], logits.shape[1])
+        labels = class_labels(labels, logits.shape[1], n=logits.shape[0])
         log_p = self.log_softmax(logits)
         rows = np.arange(len(labels))
         loss = float(-log_p[rows, labels].mean())
@@ -391,7 +376,7 @@ def evaluate(
 ) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``(x, y)``, computed in batches to bound memory."""
     x = _check_batch(x, model.sizes[0], model.dtype)
-    y = _check_labels(y, len(x), model.sizes[-1])
+    y = class_labels(y, model.sizes[-1], n=len(x))
     total_loss, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start : start + batch_size], y[start : start + batch_size]
@@ -427,7 +412,7 @@ def train(
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
     x = _check_batch(x, model.sizes[0], model.dtype)
-    y = _check_labels(y, len(x), model.sizes[-1])
+    y = class_labels(y, model.sizes[-1], n=len(x))
     rng = np.random.default_rng(seed)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
     if validation_data is not None:

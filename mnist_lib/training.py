@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_lib.checks import class_labels
 from mnist_lib.models import IMAGE_SHAPE, NUM_CLASSES
 from mnist_lib.runtime import DEFAULT_SEED, seed_everything
 
@@ -57,19 +58,7 @@ def scale_images(x: np.ndarray) -> np.ndarray:
 
 def check_labels(y: np.ndarray, n: int | None = None) -> np.ndarray:
     """Return integer labels 0-9 as ``int64``; raise ``ValueError`` for anything else."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(
-            f"expected a 1-D array of digit labels, got shape {y.shape}; "
-            "one-hot labels can be turned back with y.argmax(axis=1)."
-        )
-    if n is not None and len(y) != n:
-        raise ValueError(f"got {n} images but {len(y)} labels.")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must be integers 0-9, got dtype {y.dtype}.")
-    if y.size and (y.min() < 0 or y.max() >= NUM_CLASSES):
-        raise ValueError(f"labels must be in 0-9, got values in [{y.min()}, {y.max()}].")
-    return y.astype(np.int64, copy=False)
+    return class_labels(y, NUM_CLASSES, n=n, what="images")
 
 
 def split_validation(
