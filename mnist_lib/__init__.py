@@ -4,7 +4,8 @@ is the sibling package :mod:`prompt_lab`).
 Each module names the chapter that introduced it:
 
 - :mod:`mnist_lib.data`, :mod:`mnist_lib.idx`: MNIST, verified (the MNIST project's opening chapter).
-- :mod:`mnist_lib.runtime`: the setup cell that opens every notebook.
+- :mod:`mnist_lib.runtime`: the setup cell that opens every notebook (pinned numerics, seeds).
+- :mod:`mnist_lib.glue`: numbers from a cell into the prose, without Sphinx (every chapter).
 - :mod:`mnist_lib.checks`: the label validator every module shares.
 - :mod:`mnist_lib.plots`: image grids and training curves (the MNIST opening chapter, reused everywhere).
 - :mod:`mnist_lib.models`, :mod:`mnist_lib.training`, :mod:`mnist_lib.evaluation`: the MNIST
@@ -17,7 +18,19 @@ Each module names the chapter that introduced it:
   chapter's data_quality notebook).
 """
 
-from mnist_lib.data import CorruptFileError, MNISTNotFoundError, load_mnist
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["CorruptFileError", "MNISTNotFoundError", "load_mnist"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that `from mnist_lib.runtime import setup` loads no NumPy: the setup cell pins the
+    # numerical configuration before NumPy, TensorFlow or torch load (see mnist_lib.runtime).
+    if name in __all__:
+        from mnist_lib import data
+
+        return getattr(data, name)
+    raise AttributeError(f"module 'mnist_lib' has no attribute {name!r}")

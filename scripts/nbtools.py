@@ -38,14 +38,13 @@ if "google.colab" in sys.modules:  # on Colab: install the book's code (mnist_li
     source = os.environ.get("BOOK_PIP_SOURCE", f"git+{{REPOSITORY}}")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
 
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # quiet TensorFlow: set before it is imported
 from mnist_lib.runtime import setup  # noqa: E402
 
-SEED = setup()  # seed Python, NumPy, TensorFlow; deterministic ops; a note if there is no GPU'''
+SEED = setup()  # pinned numerics, quiet TensorFlow, seeds, deterministic ops; a note if no GPU'''
 
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-CELL_METADATA_KEEP = ("tags",)
+CELL_METADATA_KEEP = ("tags", "tolerance")  # tolerance: tests/nbval_tolerance.py
 
 
 def normalise(nb: nbformat.NotebookNode, *, gpu: bool | None = None) -> nbformat.NotebookNode:
@@ -84,8 +83,17 @@ def new_notebook(path: Path, title: str, intro: str, *, gpu: bool = False) -> Pa
     return path
 
 
-def execute(path: Path, timeout: int = 3600) -> float:
-    """Execute ``path`` top to bottom in a fresh kernel, store outputs in place; return seconds."""
+def run_notebook(
+    path: Path,
+    timeout: int = 3600,
+    env: dict[str, str] | None = None,
+    allow_errors: bool = False,
+) -> tuple[nbformat.NotebookNode, float]:
+    """Execute ``path`` top to bottom in a fresh kernel (started in the notebook's folder, with
+    ``env`` added to this process's environment); return the executed notebook and its seconds.
+    With ``allow_errors``, a failing cell is recorded in its outputs and the run goes on."""
+    import os
+
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
@@ -93,11 +101,17 @@ def execute(path: Path, timeout: int = 3600) -> float:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        allow_errors=allow_errors,
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
-    client.execute()
-    seconds = time.perf_counter() - start
+    client.execute(env={**os.environ, **(env or {})})
+    return nb, time.perf_counter() - start
+
+
+def execute(path: Path, timeout: int = 3600) -> float:
+    """Execute ``path`` top to bottom in a fresh kernel, store outputs in place; return seconds."""
+    nb, seconds = run_notebook(path, timeout)
     normalise(nb)
     nbformat.write(nb, path)
     record_runtime(path, seconds)
@@ -105,11 +119,13 @@ def execute(path: Path, timeout: int = 3600) -> float:
 
 
 def record_runtime(path: Path, seconds: float) -> None:
-    """Keep the last measured run time of each notebook (shown on the book's About page)."""
+    """Keep the last measured run time of each notebook, in book order (the About page's table)."""
     data = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     data[path.resolve().relative_to(ROOT).as_posix()] = round(seconds, 1)
+    order = {p.relative_to(ROOT).as_posix(): i for i, p in enumerate(notebooks())}
+    ordered = dict(sorted(data.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
     RUNTIMES.parent.mkdir(parents=True, exist_ok=True)
-    RUNTIMES.write_text(json.dumps(dict(sorted(data.items())), indent=2) + "\n")
+    RUNTIMES.write_text(json.dumps(ordered, indent=2) + "\n")  # in book order
 
 
 def toc_files() -> list[str]:
