@@ -2,7 +2,9 @@
 
 nbval compares every stored output strictly, except stderr: TensorFlow and tqdm write logs and
 progress bars there that change from run to run and say nothing about the results. The sanitize
-file (tests/nbval_sanitize.cfg) masks the few other things that legitimately vary.
+file (tests/nbval_sanitize.cfg) masks the few other things that legitimately vary. Numbers that
+come out of training are compared within the tolerance their cell declares, by the nbval extension
+in tests/nbval_tolerance.py (loaded here as a plugin).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "scripts"))  # nbtools, for the hygiene tests
+sys.path.insert(0, str(ROOT / "tests"))  # nbval_tolerance
+
+pytest_plugins = ["nbval_tolerance"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
