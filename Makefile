@@ -8,12 +8,13 @@ STAMP   := $(VENV)/.installed
 MATHJAX := mathjax@3.2.2
 NB      ?=
 
-.PHONY: help setup data mathjax browser book test unit execute lint clean platform
+.PHONY: help setup data mathjax browser book test unit execute lint clean platform colab
 
 help:
 	@echo "make book      build the HTML book into _build/html (index.html)"
 	@echo "make test      build the book, then unit tests, lint, nbval over every notebook and browser tests"
 	@echo "make platform  nbval over every notebook on a simulated other machine (AVX2 only, one core)"
+	@echo "make colab     run every notebook alone in an emulated Colab (NB=... for some; CORE=n)"
 	@echo "make execute   re-execute notebooks in place (all, or NB=chapters/.../x.ipynb)"
 	@echo "make unit      unit tests only (no notebooks, no browser)"
 	@echo "make lint      ruff over the code and the notebooks"
@@ -69,6 +70,13 @@ PLATFORM_ENV := ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell MKL_ENABLE_INS
 platform: setup data
 	$(PLATFORM_ENV) taskset -c $(CORE) $(PY) -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg chapters
+
+# Every notebook alone in an emulated Colab: an environment with exactly the versions of
+# tests/colab_preinstalled.txt (built once, cached under ~/.cache/ai-startup-book), each notebook
+# in an empty folder through its own setup cell. Fails if any notebook fails or changes Colab's
+# packages. On one core (CORE), so that CI can run it beside make platform.
+colab: setup
+	taskset -c $(CORE) $(PY) scripts/colab_check.py $(foreach n,$(NB),--notebook $(n))
 
 # Fast loop while writing library code: unit tests only, no notebooks.
 unit: setup

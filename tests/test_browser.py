@@ -143,13 +143,19 @@ def test_page(page, base_url, html_page) -> None:
         "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
     )
     assert broken == [], f"images that did not load: {broken}"
-    # Notebook pages: the Colab launch button points at this notebook on the configured branch.
+    # Notebook pages: the Colab launch button points at this notebook on the configured branch;
+    # pages listed as not for Colab (_config.yml, no_launch_buttons) have none.
     source = ROOT / Path(html_page).with_suffix(".ipynb")
     if source.exists():
         hrefs = page.locator("a[href^='https://colab.research.google.com/']").evaluate_all(
             "els => els.map(e => e.href)"
         )
-        assert hrefs == [expected_colab_url(html_page)], hrefs
+        config = yaml.safe_load((ROOT / "_config.yml").read_text())
+        not_for_colab = (
+            Path(html_page).with_suffix("").as_posix()
+            in config["sphinx"]["config"]["no_launch_buttons"]
+        )
+        assert hrefs == ([] if not_for_colab else [expected_colab_url(html_page)]), hrefs
     assert page.problems == [], "\n".join(page.problems)
 
 

