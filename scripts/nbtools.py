@@ -7,6 +7,7 @@ hygiene tests. Not part of the readers' library.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -92,8 +93,6 @@ def run_notebook(
     """Execute ``path`` top to bottom in a fresh kernel (started in the notebook's folder, with
     ``env`` added to this process's environment); return the executed notebook and its seconds.
     With ``allow_errors``, a failing cell is recorded in its outputs and the run goes on."""
-    import os
-
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
