@@ -25,6 +25,22 @@ def repository_url() -> str:
     return yaml.safe_load(CONFIG.read_text())["repository"]["url"].rstrip("/")
 
 
+def colab_url(notebook: str | Path) -> str:
+    """The Colab URL that Jupyter Book 1.x puts behind a notebook page's launch button.
+
+    ``notebook``: the notebook's path, absolute or relative to the repository root (``.html`` or
+    no suffix is read as ``.ipynb``). Built from ``_config.yml``'s repository and launch settings.
+    """
+    config = yaml.safe_load(CONFIG.read_text())
+    path = Path(notebook)
+    rel = (path.relative_to(ROOT) if path.is_absolute() else path).with_suffix(".ipynb").as_posix()
+    book = (config["repository"].get("path_to_book") or "").strip("/")
+    full = f"{book}/{rel}" if book else rel
+    repo = repository_url().removeprefix("https://github.com/")
+    base = config["launch_buttons"]["colab_url"].rstrip("/")
+    return f"{base}/github/{repo}/blob/{config['repository']['branch']}/{full}"
+
+
 def setup_cell_source(repo: str | None = None) -> str:
     """The exact source of the setup cell that opens every notebook."""
     repo = repository_url() if repo is None else repo

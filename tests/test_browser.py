@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from nbtools import ROOT, toc_files
+from nbtools import ROOT, colab_url, toc_files
 
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -111,16 +111,6 @@ def page(browser, base_url):
     context.close()
 
 
-def expected_colab_url(html_page: str) -> str:
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
-    path = Path(html_page).with_suffix(".ipynb").as_posix()
-    book = (config["repository"].get("path_to_book") or "").strip("/")
-    full = f"{book}/{path}" if book else path
-    colab = config["launch_buttons"]["colab_url"].rstrip("/")
-    return f"{colab}/github/{repo}/blob/{config['repository']['branch']}/{full}"
-
-
 def test_every_toc_page_was_built() -> None:
     for entry in toc_files():
         assert (HTML / f"{entry}.html").exists(), f"{entry} is in _toc.yml but was not built"
@@ -155,7 +145,7 @@ def test_page(page, base_url, html_page) -> None:
             Path(html_page).with_suffix("").as_posix()
             in config["sphinx"]["config"]["no_launch_buttons"]
         )
-        assert hrefs == ([] if not_for_colab else [expected_colab_url(html_page)]), hrefs
+        assert hrefs == ([] if not_for_colab else [colab_url(html_page)]), hrefs
     assert page.problems == [], "\n".join(page.problems)
 
 

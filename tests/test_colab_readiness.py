@@ -29,7 +29,7 @@ import nbformat
 import pytest
 import tomllib
 import yaml
-from nbtools import ROOT, notebooks, setup_cell_source
+from nbtools import ROOT, colab_url, notebooks, setup_cell_source
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -191,13 +191,6 @@ def test_not_for_colab_notebooks_exist() -> None:
     assert set(skipped) < {p.relative_to(ROOT).as_posix() for p in notebooks()}
 
 
-def expected_colab_url(rel: str) -> str:
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    repo = config["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
-    colab = config["launch_buttons"]["colab_url"].rstrip("/")
-    return f"{colab}/github/{repo}/blob/{config['repository']['branch']}/{rel}"
-
-
 @pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the book is not built (make book)")
 @pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_built_page_has_a_colab_button_unless_not_for_colab(path: Path) -> None:
@@ -212,7 +205,7 @@ def test_built_page_has_a_colab_button_unless_not_for_colab(path: Path) -> None:
         assert links == [], f"{rel} is not for Colab, but its page links to Colab: {links}"
         assert "launch-buttons" not in html
     else:
-        assert links == [expected_colab_url(rel)], f"{rel}: {links}"
+        assert links == [colab_url(rel)], f"{rel}: {links}"
 
 
 # ----------------------------------------------------------------------------- the script itself
