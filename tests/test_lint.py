@@ -19,6 +19,7 @@ TARGETS = [
     for p in (
         "mnist_lib",
         "prompt_lab",
+        "uncertainty",
         "tests",
         "scripts",
         "benchmarks",

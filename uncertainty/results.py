@@ -1,0 +1,148 @@
+"""A headline result as one record: shown in its notebook, collected by the About page.
+
+A notebook that states a headline number calls :func:`report` with a :class:`Result`. That prints
+one line for the reader and stores the record as a glued output (myst-nb's glue format, see
+:mod:`mnist_lib.glue`) named ``result_<name>``. The About page (``chapters/about/index.ipynb``)
+reads those records from the stored notebooks into its "results at a glance" table and into
+``chapters/about/results.json``, so neither is ever typed by hand.
+
+Introduced by the MNIST chapter (``baseline.ipynb``); used by every notebook with a headline number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+
+from uncertainty.intervals import Interval, SeedSpread
+
+RESULT_PREFIX = "result_"
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One headline number with its uncertainty.
+
+    Attributes:
+        name: a short identifier, lower case with underscores (``cnn_test_accuracy``).
+        label: what the number is, in words, for the table.
+        value: the estimate (a mean over seeds, or a proportion measured once).
+        low, high: the ends of its interval.
+        n: how many items or seeds it rests on.
+        unit: ``"%"``, ``"s"``, ``"tokens"`` ...
+        interval: how ``low``-``high`` was made, e.g. "95% t-interval over 5 seeds".
+    """
+
+    name: str
+    label: str
+    value: float
+    low: float
+    high: float
+    n: int
+    unit: str
+    interval: str
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(
+                f"result names are lower case letters, digits and underscores, got {self.name!r}."
+            )
+        numbers = (self.value, self.low, self.high)
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers):
+            raise ValueError(f"{self.name}: value, low and high must be finite numbers.")
+        if not self.low <= self.value <= self.high:
+            raise ValueError(
+                f"{self.name}: the interval {self.low}-{self.high} does not contain {self.value}."
+            )
+        if not isinstance(self.n, int) or self.n < 1:
+            raise ValueError(f"{self.name}: n must be a positive integer, got {self.n!r}.")
+
+    @classmethod
+    def from_interval(
+        cls,
+        name: str,
+        label: str,
+        interval: Interval,
+        unit: str = "",
+        scale: float = 1.0,
+        digits: int = 2,
+    ) -> Result:
+        """A result measured once on ``interval.n`` items (e.g. a Wilson interval of an accuracy)."""
+        r = lambda v: round(scale * v, digits)  # noqa: E731
+        how = f"{interval.confidence:.0%} {interval.method}, n = {interval.n:,} items"
+        return cls(
+            name,
+            label,
+            r(interval.estimate),
+            r(interval.low),
+            r(interval.high),
+            interval.n,
+            unit,
+            how,
+        )
+
+    @classmethod
+    def from_seeds(
+        cls,
+        name: str,
+        label: str,
+        spread: SeedSpread,
+        unit: str = "",
+        scale: float = 1.0,
+        digits: int = 2,
+    ) -> Result:
+        """A training result: the mean over seeds, with the t-interval for the mean."""
+        r = lambda v: round(scale * v, digits)  # noqa: E731
+        iv = spread.interval
+        how = (
+            f"mean over {spread.n} seeds (sd {r(spread.sd)}); "
+            f"{iv.confidence:.0%} t-interval for the mean"
+        )
+        return cls(name, label, r(spread.mean), r(iv.low), r(iv.high), spread.n, unit, how)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.label}: {self.value:g}{self.unit} "
+            f"[{self.low:g}{self.unit}, {self.high:g}{self.unit}] ({self.interval})"
+        )
+
+
+def report(result: Result) -> None:
+    """Print ``result`` for the reader and store it for the About page's results table."""
+    from IPython.display import display
+
+    print(result)
+    record = asdict(result)
+    bundle = {
+        "text/plain": json.dumps(record, ensure_ascii=False),
+        "application/json": record,
+    }
+    prefix = "application/papermill.record/"
+    metadata = {"scrapbook": {"name": RESULT_PREFIX + result.name, "mime_prefix": prefix}}
+    display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+
+
+def collect(notebook: dict, source: str) -> list[dict]:
+    """The result records stored in a notebook's outputs, each with ``source`` added.
+
+    Raises:
+        ValueError: a record is malformed, or two records share a name.
+    """
+    found: dict[str, dict] = {}
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name", "")
+            if not name.startswith(RESULT_PREFIX):
+                continue
+            data = output.get("data", {})
+            record = data.get("application/papermill.record/application/json")
+            if record is None:
+                raise ValueError(f"{source}: result {name!r} has no JSON record.")
+            result = Result(**record)  # validates
+            if result.name in found:
+                raise ValueError(f"{source}: two results are named {result.name!r}.")
+            found[result.name] = {**asdict(result), "source": source}
+    return list(found.values())
