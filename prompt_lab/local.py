@@ -183,47 +183,95 @@ class LocalModel(ChatBackend):
     def label_logprobs_many(
         self, conversations: Sequence[Sequence[Message]], labels: Sequence[str]
     ) -> list[dict[str, float]]:
-        """:meth:`label_logprobs` for several chats, reading their shared beginning once."""
+        """:meth:`label_logprobs` for several chats, in batches.
+
+        Two forward passes per batch of ``batch_size`` chats: one reads every chat's own tokens
+        (after the beginning all chats share, whose key/value cache is computed once), the next
+        appends every label's tokens to every chat at once. Scoring one chat at a time would cost
+        one pass per label per chat, and on a CPU each of those few-token passes costs about as
+        much as reading all the model's weights once.
+        """
         labels = list(labels)
         if not labels or len(set(labels)) != len(labels):
             raise ValueError(f"labels must be non-empty and distinct, got {labels!r}")
-        torch = self._torch
         encoded = [self._encode(self.prompt_text(m)) for m in conversations]
         if not encoded:
             return []
         shared = _shared_prefix(encoded)
         eos = self._gen_kwargs["eos_token_id"]
         conts = [self._encode(label) + [eos] for label in labels]
-        results = []
-        with self._lock, torch.inference_mode():
-            # The cache is shared and cut back (crop) after each use instead of copied: the
-            # prompt's cache is read once per item, each label's few tokens are appended to it,
-            # scored, and removed again.
-            cache = self._prefill(encoded[0][:shared]) if shared else None
-            for prompt in encoded:
-                suffix = torch.tensor([prompt[shared:]], device=self.device)
-                kwargs = {"past_key_values": cache} if cache is not None else {}
-                out = self._forward_last(suffix, **kwargs)
-                first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-                item_cache = out.past_key_values
-                scores: dict[str, float] = {}
-                for label, cont in zip(labels, conts, strict=True):
-                    total = first[cont[0]].item()
-                    if len(cont) > 1:
-                        with _quiet_cache_rename():
-                            logits = self.model(
-                                torch.tensor([cont[:-1]], device=self.device),
-                                past_key_values=item_cache,
-                                use_cache=True,
-                            ).logits
-                        rest = torch.log_softmax(logits[0].float(), dim=-1)
-                        total += sum(rest[j - 1, cont[j]].item() for j in range(1, len(cont)))
-                        item_cache.crop(-(len(cont) - 1))  # negative: remove that many
-                    scores[label] = total
-                results.append(scores)
-                if cache is not None:
-                    cache.crop(-(len(prompt) - shared))
+        order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i]), i))
+        results: list[dict[str, float]] = [{} for _ in encoded]
+        with self._lock, self._torch.inference_mode():
+            prefix_cache = self._prefill(encoded[0][:shared]) if shared else None
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                rows = [encoded[i] for i in batch]
+                for i, scores in zip(
+                    batch, self._score_batch(rows, shared, prefix_cache, conts), strict=True
+                ):
+                    results[i] = dict(zip(labels, scores, strict=True))
         return results
+
+    def _score_batch(
+        self, rows: list[list[int]], shared: int, prefix_cache: Any, conts: list[list[int]]
+    ) -> list[list[float]]:
+        """Summed log-probabilities of each continuation after each row (see
+        :meth:`label_logprobs_many`). Same layout as :meth:`_generate`: shared prefix (cached),
+        padding, the row's own tokens; then each continuation (minus its last token, which is
+        only predicted) right-padded, so that causal attention never lets padding in."""
+        torch = self._torch
+        n_rows, n_labels = len(rows), len(conts)
+        width = max(len(r) for r in rows)
+        pad = self._gen_kwargs["pad_token_id"]
+        ids, mask = [], []
+        for r in rows:
+            gap = width - len(r)
+            ids.append([pad] * gap + r[shared:])
+            mask.append([1] * shared + [0] * gap + [1] * (len(r) - shared))
+        mask_t = torch.tensor(mask, device=self.device)
+        positions = (mask_t.cumsum(-1) - 1).clamp(min=0)
+        kwargs: dict[str, Any] = {}
+        if prefix_cache is not None:
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(n_rows)
+            kwargs["past_key_values"] = cache
+        out = self._forward_last(
+            torch.tensor(ids, device=self.device),
+            attention_mask=mask_t,
+            position_ids=positions[:, shared:],
+            **kwargs,
+        )
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # (rows, vocab)
+        scores = [[first[r, cont[0]].item() for cont in conts] for r in range(n_rows)]
+        longest = max(len(c) for c in conts) - 1
+        if longest == 0:
+            return scores
+        # every row repeated once per label: row-major, so row r label l is r * n_labels + l
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(n_labels)
+        tails = [c[:-1] + [pad] * (longest - len(c) + 1) for c in conts]
+        tail_mask = [[1] * (len(c) - 1) + [0] * (longest - len(c) + 1) for c in conts]
+        ids2 = torch.tensor(tails * n_rows, device=self.device)
+        mask2 = torch.cat(
+            [
+                mask_t.repeat_interleave(n_labels, dim=0),
+                torch.tensor(tail_mask * n_rows, device=self.device),
+            ],
+            dim=1,
+        )
+        last = positions[:, -1:].repeat_interleave(n_labels, dim=0)
+        pos2 = last + torch.arange(1, longest + 1, device=self.device)
+        with _quiet_cache_rename():
+            logits = self.model(
+                ids2, attention_mask=mask2, position_ids=pos2, past_key_values=cache, use_cache=True
+            ).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)  # (rows * labels, longest, vocab)
+        for r in range(n_rows):
+            for k, cont in enumerate(conts):
+                row = r * n_labels + k
+                scores[r][k] += sum(logp[row, j - 1, cont[j]].item() for j in range(1, len(cont)))
+        return scores
 
 
 @contextlib.contextmanager

@@ -171,6 +171,50 @@ def test_shared_prefix_cache_gives_the_same_scores(local_model) -> None:
             assert scores[label] == pytest.approx(alone[label], abs=1e-3)
 
 
+def _reference_logprob(model, messages, label: str) -> float:
+    """log P(label + end of turn | prompt) from one plain forward pass: no cache, no batch."""
+    import torch
+
+    prompt = model._encode(model.prompt_text(messages))
+    cont = model._encode(label) + [model.tokenizer.eos_token_id]
+    ids = torch.tensor([prompt + cont[:-1]])
+    with torch.inference_mode():
+        logp = torch.log_softmax(model.model(ids).logits[0].float(), dim=-1)
+    return sum(logp[len(prompt) - 1 + j, cont[j]].item() for j in range(len(cont)))
+
+
+@pytest.mark.parametrize("shared_system", [True, False])
+def test_batched_label_scores_match_a_plain_forward_pass(local_model, shared_system) -> None:
+    """Batches of uneven chats, padded, with and without a shared cached beginning, and labels
+    of different token lengths: every score must be the one a single plain pass computes."""
+    texts = [
+        "My card was charged twice.",
+        "The app crashes on start every single time since the update yesterday evening.",
+        "Parcel lost.",
+        "I cannot log in: the two-factor code never arrives on my phone, what can I do?",
+        "Wrong size delivered.",
+    ]
+    system = "You route support tickets to one queue. Answer with the queue's name only."
+    chats = [
+        ([{"role": "system", "content": system}] if shared_system else [])
+        + [{"role": "user", "content": f"Queue for: {text}"}]
+        for text in texts
+    ]
+    labels = ["billing", "shipping", "technical support", "account"]
+    old_batch = local_model.batch_size
+    local_model.batch_size = 2  # three batches, the last one a single chat
+    try:
+        batched = local_model.label_logprobs_many(chats, labels)
+    finally:
+        local_model.batch_size = old_batch
+    assert len(local_model._encode("technical support")) > 1  # a multi-token label is covered
+    for chat, scores in zip(chats, batched, strict=True):
+        for label in labels:
+            assert scores[label] == pytest.approx(
+                _reference_logprob(local_model, chat, label), abs=2e-3
+            )
+
+
 def test_missing_wheel_says_how_to_install() -> None:
     from prompt_lab.local import ModelNotInstalledError, find_gguf
 
