@@ -202,6 +202,9 @@ def test_report_stores_a_record_that_collect_reads_back(monkeypatch, capsys):
     ]
     with pytest.raises(ValueError, match="two results"):
         collect({"cells": [{"outputs": [output, output]}]}, "x.ipynb")
+    broken = {**output, "data": {"application/papermill.record/text/plain": '{"name": "x"}'}}
+    with pytest.raises(ValueError, match="not a valid record"):
+        collect({"cells": [{"outputs": [broken]}]}, "x.ipynb")
 
 
 def test_compare_seeds_matches_welchs_formula_by_hand():

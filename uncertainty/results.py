@@ -116,10 +116,10 @@ def report(result: Result) -> None:
 
     print(result)
     record = asdict(result)
-    bundle = {
-        "text/plain": json.dumps(record, ensure_ascii=False),
-        "application/json": record,
-    }
+    # One text field holding JSON: notebook outputs may carry JSON objects only under JSON MIME
+    # types, and a glued value's type is prefixed (application/papermill.record/...), so the
+    # record travels as text and collect() parses it back.
+    bundle = {"text/plain": json.dumps(record, ensure_ascii=False)}
     prefix = "application/papermill.record/"
     metadata = {"scrapbook": {"name": RESULT_PREFIX + result.name, "mime_prefix": prefix}}
     display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
@@ -137,11 +137,12 @@ def collect(notebook: dict, source: str) -> list[dict]:
             name = output.get("metadata", {}).get("scrapbook", {}).get("name", "")
             if not name.startswith(RESULT_PREFIX):
                 continue
-            data = output.get("data", {})
-            record = data.get("application/papermill.record/application/json")
-            if record is None:
-                raise ValueError(f"{source}: result {name!r} has no JSON record.")
-            result = Result(**record)  # validates
+            text = output.get("data", {}).get("application/papermill.record/text/plain")
+            try:
+                record = json.loads(text if isinstance(text, str) else "".join(text or []))
+                result = Result(**record)  # validates
+            except (json.JSONDecodeError, TypeError) as err:
+                raise ValueError(f"{source}: result {name!r} is not a valid record: {err}") from err
             if result.name in found:
                 raise ValueError(f"{source}: two results are named {result.name!r}.")
             found[result.name] = {**asdict(result), "source": source}
