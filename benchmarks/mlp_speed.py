@@ -24,24 +24,11 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from mnist_lib import load_mnist, models  # noqa: E402
+from mnist_lib.recipes import TUNED_MLP  # noqa: E402
 from mnist_lib.runtime import setup  # noqa: E402
 from mnist_lib.training import TrainConfig, scale_images, train  # noqa: E402
 
 BASELINE = TrainConfig()  # the source's settings: Adam, batch 32, 5 epochs, NumPy arrays
-TUNED = TrainConfig(
-    epochs=20,
-    batch_size=1024,
-    learning_rate=5e-3,
-    schedule="cosine",
-    steps_per_execution=50,
-    validation_fraction=1 / 12,
-    early_stopping_patience=4,
-)
-
-
-def tuned_model():
-    """The chapter's tuned MLP: 784-256-10 with 20% dropout."""
-    return models.mlp((256,), dropout=0.2, name="tuned_mlp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for name, build, config in (
         ("baseline", models.baseline_mlp, BASELINE),
-        ("tuned", tuned_model, TUNED),
+        ("tuned", TUNED_MLP.build, TUNED_MLP.config),
     ):
         epoch_times, accuracies = [], []
         for _ in range(args.repeats):

@@ -13,7 +13,9 @@ spread, so that each tolerance the notebooks declare is derived from it rather t
 in a fresh kernel, into ``build/seed_runs/<seed>/`` (not committed). ``summarise`` reads every
 number of every output of those runs, and of the stored notebook (seed 42), keyed as the nbval
 tolerance plugin keys them (``tests/nbval_tolerance.py``), and writes the standard deviation over
-seeds of each number that moves to ``benchmarks/seed_spread.json``. ``declare`` writes a tolerance
+seeds of each number that moves to ``benchmarks/seed_spread.json``; it also writes the headline
+results' value under each seed to ``mnist_lib/seed_results.json``, which those notebooks read (via
+:mod:`mnist_lib.seed_results`) to report a mean and spread over seeds. ``declare`` writes a tolerance
 of 5 standard deviations (rounded up to two significant digits) into the metadata of the cell that
 prints each such number, and lists the moving numbers it cannot declare (a label that changes
 between seeds, a line without a label): those cells must state what is stable instead.
@@ -44,6 +46,15 @@ from nbtools import run_notebook  # noqa: E402
 
 RUNS = ROOT / "build" / "seed_runs"
 SPREAD = ROOT / "benchmarks" / "seed_spread.json"
+# The headline results' values under each seed, which their notebooks read to report a mean and a
+# spread over seeds (package data of mnist_lib, so that it reaches Colab with the library).
+HEADLINE_FILE = ROOT / "mnist_lib" / "seed_results.json"
+# (The tuned MLP is retrained by cnn.ipynb, for its paired comparison; fast_mlp reads its seeds there.)
+HEADLINES = {
+    "chapters/mnist/baseline.ipynb": ("test_acc_pct", "first_acc_pct"),
+    "chapters/mnist/cnn.ipynb": ("test_acc_pct", "mlp_acc_pct"),
+    "chapters/backprop/numpy_mlp_mnist.ipynb": ("numpy_test_accuracy", "keras_test_accuracy"),
+}
 STORED_SEED = 42
 SEEDS = (43, 44, 45, 46)
 # The notebooks whose results pass through training. (gradients_checked also depends on the seed,
@@ -81,6 +92,9 @@ def summarise(notebooks: list[str]) -> dict:
 
     result: dict = {}
     for rel in notebooks:
+        # Seed 42 is the stored notebook, unless a run of it is in build/seed_runs/42: that is how
+        # a notebook whose cells read seed_results.json gets its own seed-42 value recorded before
+        # it is executed in place (which reproduces the same outputs).
         runs = {STORED_SEED: nbformat.read(ROOT / rel, as_version=4)}
         for path in sorted(RUNS.glob(f"*/{rel}")):
             runs[int(path.parent.relative_to(RUNS).parts[0])] = nbformat.read(path, as_version=4)
@@ -91,9 +105,13 @@ def summarise(notebooks: list[str]) -> dict:
             if cell.cell_type != "code" or not cell.get("id"):
                 continue
             samples: dict[str, list[float]] = {}
+            errored = 0  # runs in which this cell raised (listed under "failures" below)
             for seed in seeds:
                 match = [c for c in runs[seed].cells if c.get("id") == cell.id]
                 if not match:
+                    continue
+                if any(o.get("output_type") == "error" for o in match[0].get("outputs", [])):
+                    errored += 1
                     continue
                 for key, value in cell_numbers(match[0]).items():
                     samples.setdefault(key, []).append(value)
@@ -105,9 +123,9 @@ def summarise(notebooks: list[str]) -> dict:
                     "n": len(values),
                 }
                 for key, values in samples.items()
-                if len(values) == len(seeds) and len(set(values)) > 1
+                if len(values) == len(seeds) - errored and len(values) > 1 and len(set(values)) > 1
             }
-            incomplete = sorted(k for k, v in samples.items() if len(v) != len(seeds))
+            incomplete = sorted(k for k, v in samples.items() if len(v) != len(seeds) - errored)
             if moving or incomplete:
                 per_cell[cell.id] = {"cell": index, "values": moving}
                 if incomplete:
@@ -126,7 +144,26 @@ def summarise(notebooks: list[str]) -> dict:
             "cells": per_cell,
             "failures": {s: f for s, f in failures.items() if f},
         }
+        if rel in HEADLINES:
+            result[rel]["headlines"] = {
+                name: {str(seed): glued_value(runs[seed], name) for seed in seeds}
+                for name in HEADLINES[rel]
+            }
     return result
+
+
+def glued_value(nb, name: str) -> float:
+    """The number a notebook glued under ``name`` (see ``mnist_lib.glue``)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("metadata", {}).get("scrapbook", {}).get("name") == name:
+                return float(output["data"]["application/papermill.record/text/plain"])
+    raise KeyError(f"no value glued as {name!r}")
+
+
+def headline_file(spread: dict) -> dict:
+    """``{notebook: {glue name: {seed: value}}}`` for the headline results in ``spread``."""
+    return {rel: entry["headlines"] for rel, entry in spread.items() if "headlines" in entry}
 
 
 SIGMAS = 5.0
@@ -230,8 +267,11 @@ def main(argv: list[str]) -> int:
     if args.command == "run":
         run(args.notebooks, args.seeds)
     elif args.command == "summarise":
-        SPREAD.write_text(json.dumps(summarise(args.notebooks), indent=1, sort_keys=True) + "\n")
-        print(f"wrote {SPREAD.relative_to(ROOT)}")
+        spread = json.loads(SPREAD.read_text()) if SPREAD.exists() else {}
+        spread.update(summarise(args.notebooks))  # re-summarise some notebooks, keep the rest
+        SPREAD.write_text(json.dumps(spread, indent=1, sort_keys=True) + "\n")
+        HEADLINE_FILE.write_text(json.dumps(headline_file(spread), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {SPREAD.relative_to(ROOT)} and {HEADLINE_FILE.relative_to(ROOT)}")
     else:
         problems = declare(json.loads(SPREAD.read_text()))
         print(

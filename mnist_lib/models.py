@@ -59,25 +59,29 @@ def augmentation(
     """Random small shifts, rotations and zooms of ``(28, 28)`` images; active only in training.
 
     Args:
-        shift: largest shift, as a fraction of the image side (0.1 = 2.8 pixels).
-        rotation_degrees: largest rotation either way, in degrees.
-        zoom: largest zoom in or out, as a fraction.
+        shift: largest shift, as a fraction of the image side (0.1 = 2.8 pixels); 0 for none.
+        rotation_degrees: largest rotation either way, in degrees; 0 for none.
+        zoom: largest zoom in or out, as a fraction; 0 for none.
         seed: seed of the random transformations, for reproducible runs.
     """
     _check_rate("shift", shift, 0.5)
     _check_rate("zoom", zoom, 0.5)
     if not 0.0 <= rotation_degrees <= 45.0:
         raise ValueError(f"rotation_degrees must be in [0, 45], got {rotation_degrees!r}.")
-    return keras.Sequential(
-        [
-            layers.Reshape((*IMAGE_SHAPE, 1)),
-            layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed),
-            layers.RandomRotation(rotation_degrees / 360.0, fill_mode="constant", seed=seed + 1),
-            layers.RandomZoom(zoom, zoom, fill_mode="constant", seed=seed + 2),
-            layers.Reshape(IMAGE_SHAPE),
-        ],
-        name="augmentation",
-    )
+    if shift == 0 and rotation_degrees == 0 and zoom == 0:
+        raise ValueError("augmentation needs at least one of shift, rotation_degrees, zoom > 0.")
+    stack: list[keras.Layer] = [layers.Reshape((*IMAGE_SHAPE, 1))]
+    # A transform of size 0 is left out rather than run as an identity: each costs an image warp.
+    if shift:
+        stack.append(layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed))
+    if rotation_degrees:
+        stack.append(
+            layers.RandomRotation(rotation_degrees / 360.0, fill_mode="constant", seed=seed + 1)
+        )
+    if zoom:
+        stack.append(layers.RandomZoom(zoom, zoom, fill_mode="constant", seed=seed + 2))
+    stack.append(layers.Reshape(IMAGE_SHAPE))
+    return keras.Sequential(stack, name="augmentation")
 
 
 def mlp(

@@ -83,6 +83,15 @@ def test_augmentation_changes_images_only_in_training():
     assert model.output_shape == (None, 10)
 
 
+def test_augmentation_leaves_out_transforms_of_size_zero():
+    # The CNN recipe shifts only; a rotation or zoom of 0 would still cost an image warp per step.
+    shifts_only = models.augmentation(shift=0.1, rotation_degrees=0.0, zoom=0.0)
+    names = [type(layer).__name__ for layer in shifts_only.layers]
+    assert names == ["Reshape", "RandomTranslation", "Reshape"]
+    full = [type(layer).__name__ for layer in models.augmentation().layers]
+    assert {"RandomTranslation", "RandomRotation", "RandomZoom"} <= set(full)
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -94,6 +103,7 @@ def test_augmentation_changes_images_only_in_training():
         (lambda: models.cnn((8,), dense_units=-1), "dense_units"),
         (lambda: models.augmentation(shift=0.6), "shift"),
         (lambda: models.augmentation(rotation_degrees=90), "rotation"),
+        (lambda: models.augmentation(shift=0, rotation_degrees=0, zoom=0), "at least one"),
         (lambda: models.baseline_mlp(0), "hidden_units"),
     ],
 )

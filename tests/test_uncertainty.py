@@ -180,6 +180,8 @@ def test_result_from_seeds_and_from_interval():
     w = Result.from_interval("base", "baseline", wilson(9760, 10_000), unit="%", scale=100)
     # by hand: centre 0.975817, half-width 0.0030047 -> 97.28 to 97.88
     assert (w.value, w.low, w.high, w.n) == (97.6, 97.28, 97.88, 10_000)
+    # printed with one number of decimals for all three: 97.60, not 97.6
+    assert w.formatted() == ("97.60", "97.28", "97.88") and "97.60% [97.28%, 97.88%]" in str(w)
 
 
 def test_report_stores_a_record_that_collect_reads_back(monkeypatch, capsys):

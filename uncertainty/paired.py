@@ -40,8 +40,9 @@ class McNemarResult:
         return self.only_a_right + self.only_b_right
 
     def format(self, a: str = "A", b: str = "B") -> str:
+        items = "item" if self.only_a_right == 1 else "items"
         return (
-            f"{a} right and {b} wrong on {self.only_a_right:,} items, the reverse on "
+            f"{a} right and {b} wrong on {self.only_a_right:,} {items}, the reverse on "
             f"{self.only_b_right:,} (of {self.n:,}); exact McNemar p = {self.p_value:.2g}"
         )
 

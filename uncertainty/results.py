@@ -98,16 +98,21 @@ class Result:
         r = lambda v: round(scale * v, digits)  # noqa: E731
         iv = spread.interval
         how = (
-            f"mean over {spread.n} seeds (sd {r(spread.sd)}); "
+            f"mean over {spread.n} seeds, sd {r(spread.sd)}; "
             f"{iv.confidence:.0%} t-interval for the mean"
         )
         return cls(name, label, r(spread.mean), r(iv.low), r(iv.high), spread.n, unit, how)
 
+    def formatted(self) -> tuple[str, str, str]:
+        """Value, low and high as text, all with the same number of decimals (97.50, not 97.5)."""
+        numbers = (self.value, self.low, self.high)
+        decimals = max(len(repr(float(v)).partition(".")[2].rstrip("0")) for v in numbers)
+        return tuple(f"{v:.{decimals}f}" for v in numbers)  # type: ignore[return-value]
+
     def __str__(self) -> str:
-        return (
-            f"{self.label}: {self.value:g}{self.unit} "
-            f"[{self.low:g}{self.unit}, {self.high:g}{self.unit}] ({self.interval})"
-        )
+        value, low, high = self.formatted()
+        u = self.unit
+        return f"{self.label}: {value}{u} [{low}{u}, {high}{u}] ({self.interval})"
 
 
 def report(result: Result) -> None:

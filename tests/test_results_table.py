@@ -1,0 +1,49 @@
+"""The About page's results table (chapters/about/results.json) is what the notebooks report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from uncertainty.results import collect
+
+ROOT = Path(__file__).resolve().parent.parent
+ABOUT = ROOT / "chapters" / "about"
+
+
+def _from_notebooks() -> list[dict]:
+    records = []
+    for name in json.loads((ABOUT / "runtimes.json").read_text()):
+        if not name.startswith("chapters/about/"):
+            records += collect(json.loads((ROOT / name).read_text()), name)
+    return records
+
+
+def test_results_json_is_the_notebooks_records_in_book_order():
+    stored = json.loads((ABOUT / "results.json").read_text())
+    assert stored == _from_notebooks(), (
+        "chapters/about/results.json is stale: re-execute the About page "
+        "(make execute NB=chapters/about/index.ipynb) after the notebooks that changed"
+    )
+
+
+def test_every_result_has_the_fields_the_issue_names_and_a_unique_name():
+    stored = json.loads((ABOUT / "results.json").read_text())
+    names = [r["name"] for r in stored]
+    assert len(names) == len(set(names))
+    for r in stored:
+        assert {"name", "value", "low", "high", "n", "unit", "source"} <= set(r)
+        assert r["low"] <= r["value"] <= r["high"] and r["n"] >= 1
+        assert (ROOT / r["source"]).exists()
+
+
+def test_the_headline_results_are_all_there():
+    names = {r["name"] for r in json.loads((ABOUT / "results.json").read_text())}
+    assert {
+        "baseline_test_accuracy",
+        "first_listing_test_accuracy",
+        "tuned_mlp_test_accuracy",
+        "cnn_test_accuracy",
+        "numpy_mlp_test_accuracy",
+        "keras_mlp_test_accuracy",
+    } <= names
