@@ -1,5 +1,8 @@
-"""Code shared by the chapters of the AI startup course book (the prompt-engineering chapter's code
-is the sibling package :mod:`prompt_lab`).
+"""The MNIST and neural-network code shared by the chapters of the AI startup course book.
+
+Its sibling packages hold what is not about MNIST: :mod:`prompt_lab` (the prompt-engineering
+chapter), :mod:`compute_budget` (the roadmap chapter's training and serving budgets) and
+:mod:`uncertainty` (intervals and paired tests, used wherever a headline number is reported).
 
 Each module names the chapter that introduced it:
 
@@ -12,8 +15,8 @@ Each module names the chapter that introduced it:
   chapter's model builders, seeded training helper and metrics (with plots in :mod:`mnist_lib.plots`).
 - :mod:`mnist_lib.nn`, :mod:`mnist_lib.gradcheck`: a NumPy network and its numerical gradient check
   (the backpropagation chapter).
-- :mod:`mnist_lib.compute`: compute budgets, 6·N·D and an exact MLP FLOP count (the roadmap chapter's
-  compute_budget notebook).
+- :mod:`mnist_lib.recipes`, :mod:`mnist_lib.seed_results`: the finished MLP and CNN recipes that
+  later notebooks retrain, and the headline accuracies under five seeds (the MNIST chapter).
 - :mod:`mnist_lib.data_quality`: duplicates, near-duplicates, label disputes, class balance (the FAQ
   chapter's data_quality notebook).
 """

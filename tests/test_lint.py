@@ -20,6 +20,7 @@ TARGETS = [
         "mnist_lib",
         "prompt_lab",
         "uncertainty",
+        "compute_budget",
         "tests",
         "scripts",
         "benchmarks",

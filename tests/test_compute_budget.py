@@ -1,4 +1,4 @@
-"""Unit tests for mnist_lib.compute: the 6·N·D rule, Chinchilla sizing, GPU-hours, cost, memory,
+"""Unit tests for compute_budget: the 6·N·D rule, Chinchilla sizing, GPU-hours, cost, memory,
 and the exact FLOP count of an MLP's training."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mnist_lib import compute
+import compute_budget as compute
 
 H100_BF16 = 989e12  # dense BF16 peak of an H100 SXM, FLOP/s
 

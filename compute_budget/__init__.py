@@ -1,6 +1,7 @@
 """Compute budgets: training FLOPs, compute-optimal data, GPU-hours, cost and memory.
 
-Introduced in the startup-roadmap chapter's compute-budget notebook
+Not about MNIST, so not in ``mnist_lib``: the package is named after the chapter that introduces
+it, the startup-roadmap chapter's compute-budget notebook
 (``chapters/roadmap/compute_budget.ipynb``), which sizes models from the book's MNIST MLP up to
 70B-parameter language models and checks the rule of thumb on the MLP's own training.
 
