@@ -12,6 +12,8 @@ Used by ``chapters/prompting/prompt_experiments.ipynb``. Small single-purpose mo
 - :mod:`prompt_lab.server`: serves a backend over the chat-completions protocol on 127.0.0.1.
 - :mod:`prompt_lab.harness`: run prompt variants over labelled items and score them, keeping every
   raw output; label scoring by log-probability as the constrained alternative to generation.
+- :mod:`prompt_lab.probe`: a linear probe (logistic regression) on the frozen model's embeddings,
+  the rung below prompting on the chapter's ladder.
 
 Heavy dependencies (torch, transformers) are imported only when a local model is loaded.
 """

@@ -171,6 +171,51 @@ class LocalModel(ChatBackend):
             for p, i in zip(top.values, top.indices, strict=True)
         ]
 
+    # -- embeddings ----------------------------------------------------------------------------
+    def embed(self, texts: Sequence[str], layer: int = -1) -> Any:
+        """One vector per text: the mean of the model's hidden states over the text's tokens.
+
+        ``layer`` picks the hidden states: -1 the last layer's (after the final normalisation),
+        0 the token embeddings, ``k`` the output of block ``k``. Probes often read middle layers
+        better than the last one, which is shaped for predicting the next token.
+
+        The text is read as it is (no chat template), in batches of ``batch_size``, right-padded;
+        padding is left out of the mean. Returns a float32 NumPy array ``(len(texts), hidden)``.
+        Used by the retrieval and linear-probe rungs of the prompt-engineering chapter.
+        """
+        import numpy as np
+
+        texts = list(texts)
+        if not all(isinstance(t, str) and t.strip() for t in texts):
+            raise ValueError("embed needs non-empty strings")
+        n_layers = self.model.config.num_hidden_layers
+        if not -1 <= layer <= n_layers:
+            raise ValueError(f"layer must be -1 (last) or 0..{n_layers}, got {layer}")
+        torch = self._torch
+        pad = self._gen_kwargs["pad_token_id"]
+        encoded = [self._encode(t) for t in texts]
+        order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i]), i))
+        hidden = self.model.config.hidden_size
+        out = np.zeros((len(texts), hidden), dtype=np.float32)
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                width = max(len(encoded[i]) for i in batch)
+                ids = [encoded[i] + [pad] * (width - len(encoded[i])) for i in batch]
+                mask = [[1] * len(encoded[i]) + [0] * (width - len(encoded[i])) for i in batch]
+                mask_t = torch.tensor(mask, device=self.device)
+                outputs = self.model.model(  # the Transformer without its output layer
+                    input_ids=torch.tensor(ids, device=self.device),
+                    attention_mask=mask_t,
+                    output_hidden_states=layer != -1,
+                )
+                chosen = outputs.last_hidden_state if layer == -1 else outputs.hidden_states[layer]
+                states = chosen.float()
+                weights = mask_t.unsqueeze(-1).float()
+                means = (states * weights).sum(1) / weights.sum(1)
+                out[batch] = means.cpu().numpy()
+        return out
+
     # -- label scoring -------------------------------------------------------------------------
     def label_logprobs(
         self, messages: Sequence[Message], labels: Sequence[str]

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import numpy as np
 import pytest
 
 from prompt_lab.backends import BackendError, ChatBackend
@@ -213,6 +214,23 @@ def test_batched_label_scores_match_a_plain_forward_pass(local_model, shared_sys
             assert scores[label] == pytest.approx(
                 _reference_logprob(local_model, chat, label), abs=2e-3
             )
+
+
+def test_embeddings_do_not_depend_on_the_batch(local_model) -> None:
+    texts = ["Parcel lost.", "The app crashes every time I open the photo upload screen.", "Hi"]
+    together = local_model.embed(texts)
+    assert together.shape == (3, local_model.model.config.hidden_size)
+    assert together.dtype == np.float32 and np.isfinite(together).all()
+    for i, text in enumerate(texts):  # alone: no padding at all
+        np.testing.assert_allclose(local_model.embed([text])[0], together[i], atol=1e-4)
+    with pytest.raises(ValueError, match="non-empty"):
+        local_model.embed(["fine", "  "])
+    # a middle layer is another representation of the same text, and batching does not change it
+    middle = local_model.embed(texts, layer=12)
+    assert not np.allclose(middle, together)
+    np.testing.assert_allclose(local_model.embed(texts[:1], layer=12)[0], middle[0], atol=1e-4)
+    with pytest.raises(ValueError, match="layer must be"):
+        local_model.embed(texts, layer=99)
 
 
 def test_missing_wheel_says_how_to_install() -> None:

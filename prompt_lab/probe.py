@@ -1,0 +1,101 @@
+"""A linear probe: logistic regression on a frozen language model's embeddings.
+
+The cheapest rung below prompting on the ladder of the prompt-engineering chapter: keep the model
+frozen, read one vector per ticket (:meth:`prompt_lab.local.LocalModel.embed`), and train only a
+softmax layer on labelled tickets to map vectors to queues. It is the network of the
+backpropagation chapter with no hidden layer, ``mnist_lib.nn.MLP([features, queues])``, trained
+with the same softmax-cross-entropy gradient and Adam; the features are standardised first, with
+the training set's mean and spread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnist_lib import nn
+from prompt_lab.data import QUEUES
+
+
+@dataclass
+class LinearProbe:
+    """A trained probe: feature standardisation, a softmax layer, and the label names."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    model: nn.MLP
+    labels: tuple[str, ...]
+
+    def _inputs(self, features: np.ndarray) -> np.ndarray:
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[1] != len(self.mean):
+            raise ValueError(
+                f"expected features shaped (n, {len(self.mean)}), got {features.shape}: embed the "
+                "texts with the same model the probe was trained on."
+            )
+        return (features - self.mean) / self.scale
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """``(n, labels)`` probabilities, one row per text."""
+        logits = self.model.forward(self._inputs(features)).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, features: np.ndarray) -> list[str]:
+        """The most probable label of each row."""
+        return [self.labels[i] for i in self.probabilities(features).argmax(axis=1)]
+
+
+def train_probe(
+    features: np.ndarray,
+    labels: Sequence[str],
+    *,
+    label_set: Sequence[str] = QUEUES,
+    epochs: int = 300,
+    learning_rate: float = 1e-2,
+    seed: int = 0,
+) -> LinearProbe:
+    """Fit a linear probe by full-batch Adam on the mean cross-entropy.
+
+    Args:
+        features: ``(n, d)`` embeddings of the labelled texts.
+        labels: the ``n`` labels, each one of ``label_set``.
+        label_set: the possible labels, in the order of the probe's outputs.
+        epochs: full passes over the data (one gradient step each).
+        learning_rate: Adam's step size.
+        seed: fixes the initial weights.
+
+    Raises:
+        ValueError: shapes that do not match, unknown labels, or a label with no example.
+    """
+    x = np.asarray(features, dtype=np.float32)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"features must be a non-empty (n, d) array, got shape {x.shape}.")
+    if len(labels) != len(x):
+        raise ValueError(f"got {len(x)} feature rows but {len(labels)} labels.")
+    label_set = tuple(label_set)
+    unknown = sorted(set(labels) - set(label_set))
+    if unknown:
+        raise ValueError(f"unknown labels {unknown}; expected one of {list(label_set)}.")
+    missing = [lab for lab in label_set if lab not in set(labels)]
+    if missing:
+        raise ValueError(
+            f"no training example of {missing}: a probe cannot learn a label it never saw."
+        )
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    y = np.array([label_set.index(lab) for lab in labels])
+    model = nn.MLP([x.shape[1], len(label_set)], seed=seed)
+    nn.train(
+        model,
+        (x - mean) / scale,
+        y,
+        epochs=epochs,
+        batch_size=len(x),
+        optimizer=nn.Adam(lr=learning_rate),
+        seed=seed,
+    )
+    return LinearProbe(mean, scale, model, label_set)
