@@ -1,8 +1,9 @@
 """Input checks shared by the library's modules, so every chapter gets the same clear errors.
 
-:func:`class_labels` validates label vectors for the NumPy network (the backpropagation chapter),
-the Keras training helper and the evaluation metrics (the MNIST chapter), and the data-quality
-checks (the FAQ chapter).
+:func:`check_class_labels` validates label vectors for the NumPy network (the backpropagation
+chapter), the Keras training helper and the evaluation metrics (the MNIST chapter), and the
+data-quality checks (the FAQ chapter); :func:`check_probabilities` validates predicted class
+probabilities for the evaluation metrics and the data-quality checks.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def class_labels(
+def check_class_labels(
     y: np.ndarray,
     n_classes: int,
     *,
@@ -49,3 +50,35 @@ def class_labels(
             f"got values from {y.min()} to {y.max()}."
         )
     return y.astype(np.int64, copy=False)
+
+
+def check_probabilities(probabilities: np.ndarray, n: int | None = None) -> np.ndarray:
+    """Return ``probabilities`` as an array after checking it holds one probability row per example.
+
+    The rules: shaped ``(n, k)`` with ``k >= 2``; finite numbers; each in [0, 1]; each row summing
+    to 1 (within 1e-3, what float32 softmax outputs reach). Floats keep their dtype.
+
+    Raises:
+        ValueError: which rule is broken, and the likely cause (logits instead of softmax outputs,
+            a diverged training, rows for the wrong number of labels).
+    """
+    p = np.asarray(probabilities)
+    if p.ndim != 2 or p.shape[1] < 2:
+        raise ValueError(
+            f"probabilities must be shaped (examples, classes >= 2), got {p.shape}; "
+            "pass model.predict(x) for a softmax model."
+        )
+    if n is not None and p.shape[0] != n:
+        raise ValueError(f"got {p.shape[0]} rows of probabilities for {n} labels.")
+    if not np.issubdtype(p.dtype, np.number) or np.issubdtype(p.dtype, np.complexfloating):
+        raise ValueError(f"probabilities must be real numbers, got dtype {p.dtype}.")
+    if not np.issubdtype(p.dtype, np.floating):
+        p = p.astype(np.float64)
+    if not np.all(np.isfinite(p)):
+        raise ValueError("probabilities contain NaN or infinite values; did training diverge?")
+    if p.min() < 0 or p.max() > 1 or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError(
+            "probabilities must lie in [0, 1] with rows summing to 1; were logits passed instead "
+            "of softmax outputs? Apply softmax first."
+        )
+    return p

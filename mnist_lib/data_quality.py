@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mnist_lib.checks import class_labels
+from mnist_lib.checks import check_class_labels, check_probabilities
 
 
 def _as_rows(name: str, x: np.ndarray) -> np.ndarray:
@@ -198,17 +198,8 @@ def label_disputes(
         A DataFrame with columns ``index``, ``label``, ``predicted``, ``p_label``, ``p_predicted``
         and ``margin = p_predicted - p_label``, most disputed first.
     """
-    p = np.asarray(probabilities, dtype=np.float64)
-    if p.ndim != 2 or p.shape[1] < 2:
-        raise ValueError(f"probabilities must be shaped (n, classes >= 2), got {p.shape}.")
-    if not np.isfinite(p).all():
-        raise ValueError("probabilities contain NaN or infinite values.")
-    if (p < 0).any() or (p > 1).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError(
-            "probabilities must lie in [0, 1] with rows summing to 1; "
-            "apply softmax to logits first."
-        )
-    y = class_labels(labels, p.shape[1])
+    p = check_probabilities(probabilities).astype(np.float64)
+    y = check_class_labels(labels, p.shape[1])
     if len(y) != len(p):
         raise ValueError(f"got {len(p)} rows of probabilities but {len(y)} labels.")
     c = float(min_confidence)
@@ -249,7 +240,7 @@ def class_balance(splits: Mapping[str, np.ndarray], n_classes: int) -> pd.DataFr
         raise ValueError('class_balance needs at least one split, e.g. {"train": y_train}.')
     columns: dict[str, np.ndarray] = {}
     for name, labels in splits.items():
-        y = class_labels(labels, n_classes, name=f"labels of {name!r}")
+        y = check_class_labels(labels, n_classes, name=f"labels of {name!r}")
         if len(y) == 0:
             raise ValueError(f"split {name!r} has no labels.")
         counts = np.bincount(y, minlength=n_classes)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mnist_lib.checks import class_labels
+from mnist_lib.checks import check_class_labels, check_probabilities
 
 
-def _pair(
+def _check_label_pair(
     y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    y_true = class_labels(y_true, num_classes, name="y_true")
-    y_pred = class_labels(y_pred, num_classes, name="y_pred")
+    y_true = check_class_labels(y_true, num_classes, name="y_true")
+    y_pred = check_class_labels(y_pred, num_classes, name="y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}.")
     if len(y_true) == 0:
@@ -28,28 +28,9 @@ def _pair(
     return y_true, y_pred
 
 
-def check_probabilities(probabilities: np.ndarray, n: int | None = None) -> np.ndarray:
-    """Return ``probabilities`` as a float array after checking it is ``(n, k)``, finite and >= 0."""
-    p = np.asarray(probabilities)
-    if p.ndim != 2 or p.shape[1] < 2:
-        raise ValueError(
-            f"probabilities must be shaped (examples, classes), got {p.shape}; "
-            "pass model.predict(x) for a softmax model."
-        )
-    if n is not None and p.shape[0] != n:
-        raise ValueError(f"got {p.shape[0]} rows of probabilities for {n} labels.")
-    if not np.issubdtype(p.dtype, np.floating) or not np.all(np.isfinite(p)):
-        raise ValueError("probabilities must be finite floats; NaN or inf means training diverged.")
-    if p.min() < 0:
-        raise ValueError(
-            "probabilities must be >= 0; were logits passed instead of softmax outputs?"
-        )
-    return p
-
-
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> float:
     """Fraction of examples whose predicted label equals the true label."""
-    y_true, y_pred = _pair(y_true, y_pred, num_classes)
+    y_true, y_pred = _check_label_pair(y_true, y_pred, num_classes)
     return float(np.mean(y_true == y_pred))
 
 
@@ -59,7 +40,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 
     The diagonal holds the correct predictions; each row sums to the number of examples of that
     class, each column to the number of predictions of that class.
     """
-    y_true, y_pred = _pair(y_true, y_pred, num_classes)
+    y_true, y_pred = _check_label_pair(y_true, y_pred, num_classes)
     flat = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
     return flat.reshape(num_classes, num_classes)
 
@@ -120,7 +101,7 @@ def most_confident_mistakes(
     """
     y_true = np.asarray(y_true)
     p = check_probabilities(probabilities, len(y_true) if y_true.ndim == 1 else None)
-    y_true = class_labels(y_true, p.shape[1], name="y_true")
+    y_true = check_class_labels(y_true, p.shape[1], name="y_true")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}.")
     predicted = p.argmax(axis=1)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_lib.checks import class_labels
+from mnist_lib.checks import check_class_labels
 
 Params = dict[str, np.ndarray]
 
@@ -201,7 +201,7 @@ class SoftmaxCrossEntropy:
         """Mean cross-entropy of ``logits`` ``(batch, classes)`` against integer ``labels``."""
         if logits.ndim != 2:
             raise ValueError(f"logits must be 2-D (batch, classes), got shape {logits.shape}.")
-        labels = class_labels(labels, logits.shape[1], n=logits.shape[0])
+        labels = check_class_labels(labels, logits.shape[1], n=logits.shape[0])
         log_p = self.log_softmax(logits)
         rows = np.arange(len(labels))
         loss = float(-log_p[rows, labels].mean())
@@ -376,7 +376,7 @@ def evaluate(
 ) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``(x, y)``, computed in batches to bound memory."""
     x = _check_batch(x, model.sizes[0], model.dtype)
-    y = class_labels(y, model.sizes[-1], n=len(x))
+    y = check_class_labels(y, model.sizes[-1], n=len(x))
     total_loss, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start : start + batch_size], y[start : start + batch_size]
@@ -412,7 +412,7 @@ def train(
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
     x = _check_batch(x, model.sizes[0], model.dtype)
-    y = class_labels(y, model.sizes[-1], n=len(x))
+    y = check_class_labels(y, model.sizes[-1], n=len(x))
     rng = np.random.default_rng(seed)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
     if validation_data is not None:

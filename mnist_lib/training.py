@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_lib.checks import class_labels
+from mnist_lib.checks import check_class_labels
 from mnist_lib.models import IMAGE_SHAPE, NUM_CLASSES
 from mnist_lib.runtime import DEFAULT_SEED, seed_everything
 
@@ -58,7 +58,7 @@ def scale_images(x: np.ndarray) -> np.ndarray:
 
 def check_labels(y: np.ndarray, n: int | None = None) -> np.ndarray:
     """Return integer labels 0-9 as ``int64``; raise ``ValueError`` for anything else."""
-    return class_labels(y, NUM_CLASSES, n=n, what="images")
+    return check_class_labels(y, NUM_CLASSES, n=n, what="images")
 
 
 def split_validation(
