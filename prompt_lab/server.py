@@ -18,7 +18,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -92,14 +92,26 @@ def _handler(backend: ChatBackend) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
-def serve(backend: ChatBackend, port: int = 0) -> Iterator[str]:
-    """Serve ``backend`` on 127.0.0.1 (``port=0``: any free port) and yield the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(backend))
+def serve_on_thread(handler: Callable[..., BaseHTTPRequestHandler], port: int = 0) -> Iterator[str]:
+    """Run an HTTP server for ``handler`` on 127.0.0.1 in a background thread; yield its root URL.
+
+    ``port=0`` picks any free port. The server answers several requests at once and is shut
+    down, its socket closed and its thread joined when the ``with`` block ends. Shared by
+    :func:`serve` and the tests (the fake API server, the book's HTML for the browser tests).
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextlib.contextmanager
+def serve(backend: ChatBackend, port: int = 0) -> Iterator[str]:
+    """Serve ``backend`` on 127.0.0.1 (``port=0``: any free port) and yield the base URL."""
+    with serve_on_thread(_handler(backend), port) as root:
+        yield f"{root}/v1"

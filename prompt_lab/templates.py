@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-Message = dict[str, str]
+from prompt_lab.backends import Message
+
 SLOT = "{ticket}"
 
 

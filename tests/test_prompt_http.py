@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from prompt_lab.backends import BackendError, ChatBackend
 from prompt_lab.data import QUEUES
 from prompt_lab.openai_client import OpenAIChatClient
-from prompt_lab.server import serve
+from prompt_lab.server import serve, serve_on_thread
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -79,12 +78,8 @@ def raw_server() -> Iterator[tuple[str, list[bytes]]]:
             self.end_headers()
             self.wfile.write(body)
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", bodies
-    server.shutdown()
-    server.server_close()
+    with serve_on_thread(Handler) as root:
+        yield f"{root}/v1", bodies
 
 
 @pytest.mark.parametrize(
