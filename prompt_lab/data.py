@@ -1,9 +1,14 @@
 """The labelled support tickets of the prompt-engineering chapter.
 
-Sixty-four short customer-support tickets, written for this book, each routed to one of four
-queues. ``dev`` (32 items) is where prompts are compared and errors are read; ``heldout``
-(32 items) is looked at once, to confirm the chosen prompt. Used by
-``chapters/prompting/prompt_experiments.ipynb``.
+416 customer-support tickets written by hand for this book, each routed to one of four queues
+by the written guideline next to them (``data/GUIDELINE.md``): 52 per queue in each of two
+splits. ``dev`` (208) is where prompts are compared, errors are read and the trained rungs of the
+ladder learn; ``heldout`` (208) is looked at once per rung, to measure it. Each split is the
+tidy first set of 32 (``tickets_dev.jsonl``, ``tickets_heldout.jsonl``) followed by 176 tickets
+written to vary the way real ones do (``tickets_more_*.jsonl``): short and long, typos, several
+requests in one ticket, indirect wording, non-native English, and a few truly ambiguous ones,
+flagged ``"ambiguous": true`` and labelled by the guideline's tie-breaking rules. Used by
+``chapters/prompting/prompt_experiments.ipynb`` and ``chapters/prompting/ladder.ipynb``.
 """
 
 from __future__ import annotations
@@ -13,20 +18,32 @@ from dataclasses import dataclass
 from importlib import resources
 
 QUEUES: tuple[str, ...] = ("billing", "shipping", "technical", "account")
-SPLITS: dict[str, str] = {"dev": "tickets_dev.jsonl", "heldout": "tickets_heldout.jsonl"}
+SPLITS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "dev": ("tickets_dev.jsonl", "tickets_more_dev.jsonl"),
+        "heldout": ("tickets_heldout.jsonl", "tickets_more_heldout.jsonl"),
+    },
+    "zh": {"dev": ("tickets_zh_dev.jsonl",), "heldout": ("tickets_zh_heldout.jsonl",)},
+}
 
 
 @dataclass(frozen=True)
 class Ticket:
-    """One support ticket: an id, the customer's text, and the queue it belongs to."""
+    """One support ticket: an id, the customer's text, the queue it belongs to, and whether the
+    guideline calls it ambiguous (two queues defensible; the label follows its tie-breaking rules).
+    A Chinese ticket names the English ticket it was written from as its ``counterpart`` (None for
+    one that only makes sense in China)."""
 
     id: str
     text: str
     label: str
+    ambiguous: bool = False
+    counterpart: str | None = None
 
 
 def parse_tickets(lines: list[str], labels: tuple[str, ...] = QUEUES) -> list[Ticket]:
-    """Parse JSON lines (``{"id", "text", "label"}``) into tickets, checking every field."""
+    """Parse JSON lines (``{"id", "text", "label"}``, optionally ``"ambiguous": true`` and a
+    ``"counterpart"`` id) into tickets, checking every field."""
     tickets: list[Ticket] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
@@ -48,14 +65,48 @@ def parse_tickets(lines: list[str], labels: tuple[str, ...] = QUEUES) -> list[Ti
             )
         if row["id"] in seen:
             raise ValueError(f"line {number} repeats the id {row['id']!r}; ids must be unique")
+        ambiguous = row.get("ambiguous", False)
+        if not isinstance(ambiguous, bool):
+            raise ValueError(
+                f"line {number} (id {row['id']!r}): 'ambiguous' must be true or false, "
+                f"got {ambiguous!r}"
+            )
+        counterpart = row.get("counterpart")
+        if counterpart is not None and not (isinstance(counterpart, str) and counterpart):
+            raise ValueError(
+                f"line {number} (id {row['id']!r}): 'counterpart' must be a ticket id or null, "
+                f"got {counterpart!r}"
+            )
         seen.add(row["id"])
-        tickets.append(Ticket(id=str(row["id"]), text=str(row["text"]), label=str(row["label"])))
+        tickets.append(
+            Ticket(
+                str(row["id"]),
+                str(row["text"]),
+                str(row["label"]),
+                ambiguous=ambiguous,
+                counterpart=counterpart,
+            )
+        )
     return tickets
 
 
-def load_tickets(split: str) -> list[Ticket]:
-    """The tickets of one split, ``"dev"`` or ``"heldout"``, in file order."""
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; expected one of {list(SPLITS)}")
-    text = resources.files("prompt_lab").joinpath("data", SPLITS[split]).read_text("utf-8")
-    return parse_tickets(text.splitlines())
+def load_tickets(split: str, language: str = "en") -> list[Ticket]:
+    """The tickets of one split, ``"dev"`` or ``"heldout"``, in file order (ids are checked to
+    be unique across the split's files).
+
+    ``language="zh"``: the Chinese set of the roadmap's cultural-advantage notebook
+    (``chapters/roadmap/cultural_advantage.ipynb``), written as customers in China write, most
+    with an English counterpart in the same split, some only meaningful locally; labelled by the
+    same guideline (``data/GUIDELINE.zh.md`` is its Chinese version).
+    """
+    if language not in SPLITS:
+        raise ValueError(f"unknown language {language!r}; expected one of {list(SPLITS)}")
+    if split not in SPLITS[language]:
+        raise ValueError(f"unknown split {split!r}; expected one of {list(SPLITS[language])}")
+    folder = resources.files("prompt_lab").joinpath("data")
+    lines = [
+        line
+        for name in SPLITS[language][split]
+        for line in folder.joinpath(name).read_text("utf-8").splitlines()
+    ]
+    return parse_tickets(lines)

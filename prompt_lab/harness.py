@@ -5,7 +5,7 @@ instead scores every label by log-probability and picks the most likely one (the
 alternative: it always answers with a label). Both return an :class:`EvalResult` with accuracy,
 parse rate, seconds per item and the raw output of every item, for reading failures.
 :func:`summarize` puts several results side by side. Used by
-``chapters/prompting/prompt_experiments.ipynb``.
+``chapters/prompting/prompt_experiments.ipynb`` and ``chapters/prompting/ladder.ipynb``.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def evaluate(
 
 def evaluate_logprob(
     scorer: LabelScorer,
-    template: PromptTemplate,
+    template: PromptTemplate | Sequence[PromptTemplate],
     items: Sequence[Ticket],
     *,
     labels: Sequence[str] = QUEUES,
@@ -152,16 +152,28 @@ def evaluate_logprob(
 ) -> EvalResult:
     """Pick, for every item, the label the model finds most probable as the whole answer.
 
+    ``template``: one prompt for all items, or one per item (retrieval few-shot gives every ticket
+    its own examples; see :mod:`prompt_lab.retrieval`).
     ``calibrate_with``: a content-free ticket (e.g. ``"N/A"``); its label scores are subtracted
     from every item's, which removes the model's preference for some labels whatever the input
-    (Zhao et al., 2021). ``raw`` records the (calibrated) log-probabilities, so close calls can
-    be read like any other output.
+    (Zhao et al., 2021); only with one template. ``raw`` records the (calibrated)
+    log-probabilities, so close calls can be read like any other output.
     """
     _check_items(items, labels)
+    if isinstance(template, PromptTemplate):
+        templates = [template] * len(items)
+    else:
+        templates = list(template)
+        if len(templates) != len(items):
+            raise ValueError(
+                f"got {len(templates)} templates for {len(items)} items; give one each"
+            )
+        if calibrate_with is not None:
+            raise ValueError("calibrate_with needs one template shared by all items")
     start = time.perf_counter()
-    conversations = [template.render(item.text) for item in items]
+    conversations = [t.render(item.text) for t, item in zip(templates, items, strict=True)]
     if calibrate_with is not None:
-        conversations.append(template.render(calibrate_with))
+        conversations.append(templates[0].render(calibrate_with))
     many = getattr(scorer, "label_logprobs_many", None)  # the local model reads shared text once
     if many is not None:
         all_scores = many(conversations, labels)
@@ -176,7 +188,8 @@ def evaluate_logprob(
         raw = " ".join(f"{label}={scores[label]:.2f}" for label in labels)
         results.append(ItemResult(item.id, item.text, item.label, raw, best, best))
     seconds = time.perf_counter() - start
-    default = f"{template.name} (log-prob{', calibrated' if calibrate_with is not None else ''})"
+    suffix = ", calibrated" if calibrate_with is not None else ""
+    default = f"{templates[0].name} (log-prob{suffix})"
     return EvalResult(name or default, results, seconds, tuple(labels))
 
 

@@ -172,31 +172,34 @@ class LocalModel(ChatBackend):
         ]
 
     # -- embeddings ----------------------------------------------------------------------------
-    def embed(self, texts: Sequence[str], layer: int = -1) -> Any:
+    def embed(self, texts: Sequence[str], layer: int | Sequence[int] = -1) -> Any:
         """One vector per text: the mean of the model's hidden states over the text's tokens.
 
         ``layer`` picks the hidden states: -1 the last layer's (after the final normalisation),
         0 the token embeddings, ``k`` the output of block ``k``. Probes often read middle layers
-        better than the last one, which is shaped for predicting the next token.
+        better than the last one, which is shaped for predicting the next token. A sequence of
+        layers gives them all from one pass, stacked: ``(len(layer), len(texts), hidden)``.
 
         The text is read as it is (no chat template), in batches of ``batch_size``, right-padded;
         padding is left out of the mean. Returns a float32 NumPy array ``(len(texts), hidden)``.
-        Used by the retrieval and linear-probe rungs of the prompt-engineering chapter.
+        Used by the retrieval and linear-probe rungs of the prompt-engineering chapter's ladder.
         """
         import numpy as np
 
         texts = list(texts)
         if not all(isinstance(t, str) and t.strip() for t in texts):
             raise ValueError("embed needs non-empty strings")
+        layers = [layer] if isinstance(layer, int) else list(layer)
         n_layers = self.model.config.num_hidden_layers
-        if not -1 <= layer <= n_layers:
-            raise ValueError(f"layer must be -1 (last) or 0..{n_layers}, got {layer}")
+        bad = [k for k in layers if not (isinstance(k, int) and -1 <= k <= n_layers)]
+        if not layers or bad:
+            raise ValueError(f"layers must be -1 (last) or 0..{n_layers}, got {layer!r}")
         torch = self._torch
         pad = self._gen_kwargs["pad_token_id"]
         encoded = [self._encode(t) for t in texts]
         order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i]), i))
         hidden = self.model.config.hidden_size
-        out = np.zeros((len(texts), hidden), dtype=np.float32)
+        out = np.zeros((len(layers), len(texts), hidden), dtype=np.float32)
         with self._lock, torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
@@ -207,14 +210,14 @@ class LocalModel(ChatBackend):
                 outputs = self.model.model(  # the Transformer without its output layer
                     input_ids=torch.tensor(ids, device=self.device),
                     attention_mask=mask_t,
-                    output_hidden_states=layer != -1,
+                    output_hidden_states=any(k != -1 for k in layers),
                 )
-                chosen = outputs.last_hidden_state if layer == -1 else outputs.hidden_states[layer]
-                states = chosen.float()
                 weights = mask_t.unsqueeze(-1).float()
-                means = (states * weights).sum(1) / weights.sum(1)
-                out[batch] = means.cpu().numpy()
-        return out
+                for j, k in enumerate(layers):
+                    chosen = outputs.last_hidden_state if k == -1 else outputs.hidden_states[k]
+                    means = (chosen.float() * weights).sum(1) / weights.sum(1)
+                    out[j, batch] = means.cpu().numpy()
+        return out[0] if isinstance(layer, int) else out
 
     # -- label scoring -------------------------------------------------------------------------
     def label_logprobs(
@@ -230,11 +233,11 @@ class LocalModel(ChatBackend):
     ) -> list[dict[str, float]]:
         """:meth:`label_logprobs` for several chats, in batches.
 
-        Two forward passes per batch of ``batch_size`` chats: one reads every chat's own tokens
-        (after the beginning all chats share, whose key/value cache is computed once), the next
-        appends every label's tokens to every chat at once. Scoring one chat at a time would cost
-        one pass per label per chat, and on a CPU each of those few-token passes costs about as
-        much as reading all the model's weights once.
+        Per batch of ``batch_size`` chats, one forward pass reads every chat's own tokens (after
+        the beginning all chats share, whose key/value cache is computed once), then one short
+        pass per label reads that label's tokens after every chat of the batch. Scoring one chat
+        at a time would cost one pass per label per chat, and on a CPU each of those few-token
+        passes costs about as much as reading all the model's weights once.
         """
         labels = list(labels)
         if not labels or len(set(labels)) != len(labels):
@@ -266,7 +269,7 @@ class LocalModel(ChatBackend):
         padding, the row's own tokens; then each continuation (minus its last token, which is
         only predicted) right-padded, so that causal attention never lets padding in."""
         torch = self._torch
-        n_rows, n_labels = len(rows), len(conts)
+        n_rows = len(rows)
         width = max(len(r) for r in rows)
         pad = self._gen_kwargs["pad_token_id"]
         ids, mask = [], []
@@ -289,33 +292,30 @@ class LocalModel(ChatBackend):
         )
         first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # (rows, vocab)
         scores = [[first[r, cont[0]].item() for cont in conts] for r in range(n_rows)]
-        longest = max(len(c) for c in conts) - 1
-        if longest == 0:
-            return scores
-        # every row repeated once per label: row-major, so row r label l is r * n_labels + l
+        # each label's remaining tokens read after every row at once, one label at a time; the
+        # cache is cut back after each label, so no copy of it is ever made
         cache = out.past_key_values
-        cache.batch_repeat_interleave(n_labels)
-        tails = [c[:-1] + [pad] * (longest - len(c) + 1) for c in conts]
-        tail_mask = [[1] * (len(c) - 1) + [0] * (longest - len(c) + 1) for c in conts]
-        ids2 = torch.tensor(tails * n_rows, device=self.device)
-        mask2 = torch.cat(
-            [
-                mask_t.repeat_interleave(n_labels, dim=0),
-                torch.tensor(tail_mask * n_rows, device=self.device),
-            ],
-            dim=1,
-        )
-        last = positions[:, -1:].repeat_interleave(n_labels, dim=0)
-        pos2 = last + torch.arange(1, longest + 1, device=self.device)
-        with _quiet_cache_rename():
-            logits = self.model(
-                ids2, attention_mask=mask2, position_ids=pos2, past_key_values=cache, use_cache=True
-            ).logits
-        logp = torch.log_softmax(logits.float(), dim=-1)  # (rows * labels, longest, vocab)
-        for r in range(n_rows):
-            for k, cont in enumerate(conts):
-                row = r * n_labels + k
-                scores[r][k] += sum(logp[row, j - 1, cont[j]].item() for j in range(1, len(cont)))
+        last = positions[:, -1:]
+        for k, cont in enumerate(conts):
+            tail = len(cont) - 1
+            if tail == 0:
+                continue
+            ids2 = torch.tensor([cont[:-1]] * n_rows, device=self.device)
+            mask2 = torch.cat([mask_t, mask_t.new_ones((n_rows, tail))], dim=1)
+            pos2 = last + torch.arange(1, tail + 1, device=self.device)
+            with _quiet_cache_rename():
+                logits = self.model(
+                    ids2,
+                    attention_mask=mask2,
+                    position_ids=pos2,
+                    past_key_values=cache,
+                    use_cache=True,
+                ).logits
+            logp = torch.log_softmax(logits.float(), dim=-1)  # (rows, tail, vocab)
+            picked = logp[:, torch.arange(tail), torch.tensor(cont[1:])]  # (rows, tail)
+            for r in range(n_rows):
+                scores[r][k] += float(picked[r].sum())
+            cache.crop(-tail)  # negative: remove this many tokens (every version agrees)
         return scores
 
 

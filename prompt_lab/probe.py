@@ -99,3 +99,60 @@ def train_probe(
         seed=seed,
     )
     return LinearProbe(mean, scale, model, label_set)
+
+
+def sample_per_label(labels: Sequence[str], per_label: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``per_label`` examples of each label, drawn without replacement, sorted.
+
+    Used for the probe's learning curve: how accuracy grows with labelled examples per queue.
+    """
+    labels = np.asarray(labels)
+    if not (isinstance(per_label, int) and per_label >= 1):
+        raise ValueError(f"per_label must be a positive integer, got {per_label!r}")
+    chosen = []
+    for label in sorted(set(labels.tolist())):
+        rows = np.flatnonzero(labels == label)
+        if len(rows) < per_label:
+            raise ValueError(
+                f"only {len(rows)} examples of {label!r}, fewer than the {per_label} asked for"
+            )
+        chosen.append(rng.choice(rows, size=per_label, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def cross_validate(
+    features: np.ndarray,
+    labels: Sequence[str],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    label_set: Sequence[str] = QUEUES,
+    **train_kwargs: object,
+) -> float:
+    """Mean accuracy of :func:`train_probe` over ``folds`` stratified folds of the data.
+
+    Each label's examples are shuffled (by ``seed``) and dealt round-robin into the folds, so
+    every fold holds every label; each fold is predicted by a probe trained on the others. Used to
+    choose a layer on the dev split without touching held-out data.
+    """
+    x = np.asarray(features)
+    labels = np.asarray(labels)
+    if len(labels) != len(x):
+        raise ValueError(f"got {len(x)} feature rows but {len(labels)} labels.")
+    if not (isinstance(folds, int) and 2 <= folds):
+        raise ValueError(f"folds must be an integer of at least 2, got {folds!r}")
+    if np.min(np.unique(labels, return_counts=True)[1]) < folds:
+        raise ValueError(f"every label needs at least {folds} examples for {folds} folds")
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(labels), dtype=int)
+    for label in sorted(set(labels.tolist())):
+        rows = rng.permutation(np.flatnonzero(labels == label))
+        fold_of[rows] = np.arange(len(rows)) % folds
+    right = 0
+    for k in range(folds):
+        test = fold_of == k
+        probe = train_probe(
+            x[~test], labels[~test].tolist(), label_set=label_set, seed=seed, **train_kwargs
+        )
+        right += int(np.sum(np.array(probe.predict(x[test])) == labels[test]))
+    return right / len(labels)

@@ -132,3 +132,21 @@ def test_calibration_removes_a_constant_label_preference() -> None:
     calibrated = evaluate_logprob(Biased(), TEMPLATE, ITEMS, calibrate_with="N/A")
     assert calibrated.accuracy == 1.0
     assert calibrated.variant == "plain (log-prob, calibrated)"
+
+
+class EchoesExamples:
+    """A scorer that answers with the label of the last few-shot example in the prompt."""
+
+    def label_logprobs(self, messages, labels: Sequence[str]) -> dict[str, float]:
+        last = [m["content"] for m in messages if m["role"] == "assistant"][-1]
+        return {label: (0.0 if label == last else -5.0) for label in labels}
+
+
+def test_evaluate_logprob_takes_one_template_per_item() -> None:
+    per_item = [TEMPLATE.with_examples([("x", item.label)], "own examples") for item in ITEMS]
+    result = evaluate_logprob(EchoesExamples(), per_item, ITEMS)
+    assert result.accuracy == 1.0 and result.variant == "own examples (log-prob)"
+    with pytest.raises(ValueError, match="templates for"):
+        evaluate_logprob(EchoesExamples(), per_item[:-1], ITEMS)
+    with pytest.raises(ValueError, match="one template shared"):
+        evaluate_logprob(EchoesExamples(), per_item, ITEMS, calibrate_with="N/A")

@@ -117,16 +117,7 @@ def test_unreachable_server_and_bad_configuration() -> None:
 # -- the real local model ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def local_model():
-    pytest.importorskip("transformers")
-    pytest.importorskip("gguf")
-    from prompt_lab.local import ModelNotInstalledError, load_local_model
-
-    try:
-        return load_local_model()
-    except ModelNotInstalledError as err:
-        pytest.skip(str(err))
+# (the local_model fixture, shared with the ladder's tests, is in conftest.py)
 
 
 def test_client_gets_what_the_real_model_says(local_model) -> None:
@@ -224,8 +215,15 @@ def test_embeddings_do_not_depend_on_the_batch(local_model) -> None:
     middle = local_model.embed(texts, layer=12)
     assert not np.allclose(middle, together)
     np.testing.assert_allclose(local_model.embed(texts[:1], layer=12)[0], middle[0], atol=1e-4)
-    with pytest.raises(ValueError, match="layer must be"):
+    with pytest.raises(ValueError, match="layers must be"):
         local_model.embed(texts, layer=99)
+    # several layers from one pass: the same vectors as one layer at a time
+    stacked = local_model.embed(texts, layer=[12, -1])
+    assert stacked.shape == (2, *together.shape)
+    np.testing.assert_allclose(stacked[0], middle, atol=1e-5)
+    np.testing.assert_allclose(stacked[1], together, atol=1e-5)
+    with pytest.raises(ValueError, match="layers must be"):
+        local_model.embed(texts, layer=[])
 
 
 def test_missing_wheel_says_how_to_install() -> None:

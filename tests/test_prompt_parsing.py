@@ -93,12 +93,13 @@ def test_template_rejects_empty_ticket() -> None:
 def test_shipped_splits_are_balanced_disjoint_and_large_enough() -> None:
     dev, held = load_tickets("dev"), load_tickets("heldout")
     for split in (dev, held):
-        assert len(split) >= 30
         counts = Counter(t.label for t in split)
-        assert set(counts) == set(QUEUES)
-        assert max(counts.values()) - min(counts.values()) <= 1
+        assert counts == {queue: 52 for queue in QUEUES}  # issue 13: at least 50 per queue
+        assert 0 < sum(t.ambiguous for t in split) < len(split) // 10
+    assert [t.id for t in dev[:32]] == [f"dev-{i:02d}" for i in range(1, 33)]  # the first set kept
     assert not {t.id for t in dev} & {t.id for t in held}
-    assert not {t.text for t in dev} & {t.text for t in held}
+    normalised = [" ".join(t.text.lower().split()) for t in dev + held]
+    assert len(set(normalised)) == len(normalised), "a ticket text occurs twice"
 
 
 def test_parse_tickets_reports_bad_rows() -> None:
@@ -112,5 +113,34 @@ def test_parse_tickets_reports_bad_rows() -> None:
         parse_tickets(["{oops"])
     with pytest.raises(ValueError, match="repeats the id"):
         parse_tickets([good, good])
+    with pytest.raises(ValueError, match="'ambiguous' must be true or false"):
+        parse_tickets([json.dumps({"id": "a", "text": "x", "label": "billing", "ambiguous": 1})])
+    flagged = json.dumps({"id": "b", "text": "x", "label": "billing", "ambiguous": True})
+    assert parse_tickets([flagged])[0].ambiguous
     with pytest.raises(ValueError, match="unknown split"):
         load_tickets("test")
+
+
+def test_chinese_set_pairs_with_the_english_one_and_has_local_tickets() -> None:
+    """Issue 14: 200+ tickets with an English counterpart (same split, same label), 40+ that only
+    make sense locally, dev large enough for a learning curve up to 50 per queue."""
+    english = {t.id: t for split in ("dev", "heldout") for t in load_tickets(split)}
+    zh_dev, zh_held = load_tickets("dev", "zh"), load_tickets("heldout", "zh")
+    assert all(n >= 50 for n in Counter(t.label for t in zh_dev).values())
+    assert set(Counter(t.label for t in zh_held)) == set(QUEUES)
+    paired = [t for t in zh_dev + zh_held if t.counterpart is not None]
+    assert len(paired) >= 200 and len(zh_dev + zh_held) - len(paired) >= 40
+    english_dev = {t.id for t in load_tickets("dev")}
+    for split, tickets in (("dev", zh_dev), ("heldout", zh_held)):
+        for t in tickets:
+            if t.counterpart is None:
+                continue
+            assert english[t.counterpart].label == t.label, t.id
+            assert (t.counterpart in english_dev) == (split == "dev"), f"{t.id} crosses splits"
+    texts = [t.text.strip() for t in zh_dev + zh_held]
+    assert len(set(texts)) == len(texts)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in texts)
+    with pytest.raises(ValueError, match="unknown language"):
+        load_tickets("dev", "fr")
+    with pytest.raises(ValueError, match="'counterpart' must be"):
+        parse_tickets([json.dumps({"id": "z", "text": "x", "label": "billing", "counterpart": 7})])

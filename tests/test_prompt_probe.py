@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from prompt_lab import QUEUES
-from prompt_lab.probe import train_probe
+from prompt_lab.probe import cross_validate, sample_per_label, train_probe
 
 
 def _clusters(n_per_label: int, seed: int, d: int = 32):
@@ -58,3 +58,27 @@ def test_probe_rejects_features_of_another_model():
     probe = train_probe(x, labels, epochs=5)
     with pytest.raises(ValueError, match="same model"):
         probe.predict(np.zeros((2, 16), dtype=np.float32))
+
+
+def test_sample_per_label_draws_evenly_without_replacement():
+    labels = np.array([q for q in QUEUES for _ in range(6)])
+    rows = sample_per_label(labels, 4, np.random.default_rng(0))
+    assert len(set(rows.tolist())) == 16 and list(rows) == sorted(rows)
+    assert all(np.sum(labels[rows] == q) == 4 for q in QUEUES)
+    other = sample_per_label(labels, 4, np.random.default_rng(1))
+    assert not np.array_equal(rows, other)  # the generator decides the draw
+    with pytest.raises(ValueError, match="only 6 examples"):
+        sample_per_label(labels, 7, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="positive integer"):
+        sample_per_label(labels, 0, np.random.default_rng(0))
+
+
+def test_cross_validation_tells_signal_from_noise():
+    x, labels = _clusters(10, seed=0)
+    assert cross_validate(x, labels, folds=5) >= 0.9
+    shuffled = list(np.random.default_rng(3).permutation(labels))  # labels unrelated to features
+    assert cross_validate(x, shuffled, folds=5) <= 0.5
+    with pytest.raises(ValueError, match="at least 5 examples"):
+        cross_validate(x[7:], labels[7:], folds=5)  # three billing examples left
+    with pytest.raises(ValueError, match="folds must be"):
+        cross_validate(x, labels, folds=1)
