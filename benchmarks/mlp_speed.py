@@ -21,7 +21,9 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from mnist_lib.runtime import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow is imported
 
 from mnist_lib import load_mnist, models  # noqa: E402
 from mnist_lib.recipes import TUNED_MLP  # noqa: E402

@@ -78,6 +78,10 @@ class Dense:
 
     ``init="he"`` draws ``W`` from N(0, 2 / n_in), right for ReLU; ``init="glorot"`` draws it
     uniformly from ``±sqrt(6 / (n_in + n_out))``, right for sigmoid and tanh. Biases start at 0.
+
+    Gradients are written in place: ``backward`` overwrites the arrays in ``self.grads``, which
+    are allocated once, because the optimiser holds references to them (``MLP.grads``). Replacing
+    them with new arrays would leave the optimiser stepping with stale gradients.
     """
 
     def __init__(

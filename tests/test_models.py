@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
+from mnist_lib.runtime import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+quiet_tensorflow()  # before TensorFlow is imported
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -267,3 +267,16 @@ def test_bad_training_settings_are_refused(model):
             optimizer=nn.SGD(),
             seed=0,
         )
+
+
+def test_backward_writes_gradients_in_place_where_the_optimiser_reads_them():
+    """The contract the backprop chapter states: layers overwrite their gradient arrays, never
+    rebind them, since the optimiser holds references to them (MLP.grads)."""
+    model = nn.MLP([3, 4, 2], seed=0)
+    held = model.grads()  # what an optimiser keeps
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    model.loss(x, np.array([0, 1, 1, 0, 1]))
+    model.backward()
+    fresh = model.grads()
+    assert all(held[k] is fresh[k] for k in held)
+    assert all(np.any(held[k] != 0) for k in held), "the held arrays did not receive the gradients"

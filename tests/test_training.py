@@ -3,9 +3,9 @@ pipeline, the configuration's checks, and that training learns, reproducibly."""
 
 from __future__ import annotations
 
-import os
+from mnist_lib.runtime import quiet_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+quiet_tensorflow()  # before TensorFlow is imported
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
