@@ -54,6 +54,7 @@ HEADLINES = {
     "chapters/mnist/baseline.ipynb": ("test_acc_pct", "first_acc_pct"),
     "chapters/mnist/cnn.ipynb": ("test_acc_pct", "mlp_acc_pct"),
     "chapters/backprop/numpy_mlp_mnist.ipynb": ("numpy_test_accuracy", "keras_test_accuracy"),
+    "chapters/prompting/ladder.ipynb": ("finetune_acc_pct",),
 }
 STORED_SEED = 42
 SEEDS = (43, 44, 45, 46)
@@ -68,6 +69,7 @@ STOCHASTIC = (
     "chapters/mnist/evaluation.ipynb",
     "chapters/mnist/export.ipynb",
     "chapters/faq/data_quality.ipynb",
+    "chapters/prompting/ladder.ipynb",  # its fine-tuned rung
 )
 
 

@@ -335,6 +335,14 @@ def _shared_prefix(rows: list[list[int]], minimum: int = 16) -> int:
     return n if n >= minimum else 0
 
 
+def _usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, where the system reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
 def _logits_to_keep_key() -> str:
     """transformers renamed ``num_logits_to_keep`` to ``logits_to_keep`` in 4.50."""
     return "logits_to_keep" if _transformers_version() >= (4, 50) else "num_logits_to_keep"
@@ -366,8 +374,10 @@ def load_local_model(
     to ``from_pretrained``; nothing is set for the rest of the process).
 
     ``threads`` fixes torch's CPU threads, so that results are reproducible; one thread also copes
-    best with a CPU shared by other work. torch has one thread setting for the whole process, so
-    this sets it for every later torch computation too (``torch.set_num_threads``).
+    best with a CPU shared by other work. It is capped at the cores this process may run on: more
+    threads than cores make each matrix product wait for threads that cannot run. torch has one
+    thread setting for the whole process, so this sets it for every later torch computation too
+    (``torch.set_num_threads``).
     """
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
@@ -389,7 +399,7 @@ def load_local_model(
             f"{err.name} is missing: pip install 'ai-startup-book[llm]' (or torch, transformers, "
             "gguf, accelerate). " + INSTALL_HINT
         ) from err
-    torch.set_num_threads(threads)
+    torch.set_num_threads(min(threads, _usable_cores()))
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     device = "cuda" if torch.cuda.is_available() else "cpu"

