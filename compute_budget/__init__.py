@@ -22,6 +22,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mnist_lib.checks import check_int
+
 #: FLOPs per parameter per token: forward (2) + backward (4).
 TRAINING_FLOPS_PER_PARAM_TOKEN = 6.0
 #: FLOPs per parameter per generated token: the forward pass.
@@ -205,10 +207,7 @@ def _layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
             f"layer_sizes needs the input width and at least one layer, e.g. [784, 128, 10]; "
             f"got {sizes}."
         )
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, int) or s < 1:
-            raise ValueError(f"layer widths must be positive integers, got {sizes}.")
-    return sizes
+    return [check_int("each layer width", s) for s in sizes]
 
 
 @dataclass(frozen=True)
@@ -256,16 +255,8 @@ def mlp_training_flops(
     """
     sizes = _layer_sizes(layer_sizes)
     for name, value in (("n_examples", n_examples), ("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    if (
-        isinstance(optimiser_flops_per_param, bool)
-        or not isinstance(optimiser_flops_per_param, int)
-        or optimiser_flops_per_param < 0
-    ):
-        raise ValueError(
-            f"optimiser_flops_per_param must be an integer >= 0, got {optimiser_flops_per_param!r}."
-        )
+        check_int(name, value)
+    check_int("optimiser_flops_per_param", optimiser_flops_per_param, minimum=0)
     d = n_examples * epochs
     forward = backward = elementwise = 0
     last = len(sizes) - 2

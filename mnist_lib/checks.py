@@ -1,4 +1,8 @@
-"""Input checks shared by the library's modules, so every chapter gets the same clear errors.
+"""Input checks shared by the book's packages, so every chapter gets the same clear errors.
+
+:func:`check_int` validates counts and sizes (epochs, batch sizes, layer widths, ``k``) in every
+package: :mod:`mnist_lib`, :mod:`prompt_lab`, :mod:`compute_budget`, :mod:`uncertainty` and
+:mod:`tiny_gpt`.
 
 :func:`check_class_labels` validates label vectors for the NumPy network (the backpropagation
 chapter), the Keras training helper and the evaluation metrics (the MNIST chapter), and the
@@ -9,6 +13,20 @@ probabilities for the evaluation metrics and the data-quality checks.
 from __future__ import annotations
 
 import numpy as np
+
+
+def check_int(name: str, value: int, minimum: int = 1) -> int:
+    """Return ``value`` as an ``int`` if it is an integer (not a bool) of at least ``minimum``.
+
+    ``minimum=1`` (the default) asks for a positive integer, ``minimum=0`` for a count.
+
+    Raises:
+        ValueError: naming ``name``, the rule and the value received (``2.5``, ``True``, ``0``...).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {rule}, got {value!r}.")
+    return int(value)
 
 
 def check_class_labels(

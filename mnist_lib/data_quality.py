@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mnist_lib.checks import check_class_labels, check_probabilities
+from mnist_lib.checks import check_class_labels, check_int, check_probabilities
 
 
 def _as_rows(name: str, x: np.ndarray) -> np.ndarray:
@@ -116,8 +116,7 @@ def nearest_neighbours(
     q = _as_rows("queries", queries).astype(np.float64)
     r = _as_rows("reference", reference).astype(np.float64)
     _same_width(q, r, ("queries", "reference"))
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-        raise ValueError(f"block_size must be a positive integer, got {block_size!r}.")
+    check_int("block_size", block_size)
     q32, r32 = q.astype(np.float32), r.astype(np.float32)
     q_norms = (q32 * q32).sum(axis=1, dtype=np.float64)
     r_norms = (r32 * r32).sum(axis=1, dtype=np.float64)
@@ -234,8 +233,7 @@ def class_balance(splits: Mapping[str, np.ndarray], n_classes: int) -> pd.DataFr
     Returns a DataFrame indexed by class with, per split, a ``<split> count`` and a
     ``<split> share`` column (shares sum to 1).
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
-        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}.")
+    check_int("n_classes", n_classes)
     if not splits:
         raise ValueError('class_balance needs at least one split, e.g. {"train": y_train}.')
     columns: dict[str, np.ndarray] = {}

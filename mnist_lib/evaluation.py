@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mnist_lib.checks import check_class_labels, check_probabilities
+from mnist_lib.checks import check_class_labels, check_int, check_probabilities
 
 
 def _check_label_pair(
@@ -77,8 +77,7 @@ def top_confusions(cm: np.ndarray, k: int = 5) -> pd.DataFrame:
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"a confusion matrix must be square, got shape {cm.shape}.")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}.")
+    check_int("k", k)
     off = cm.astype(np.int64).copy()
     np.fill_diagonal(off, -1)
     flat = off.ravel()
@@ -102,8 +101,7 @@ def most_confident_mistakes(
     y_true = np.asarray(y_true)
     p = check_probabilities(probabilities, len(y_true) if y_true.ndim == 1 else None)
     y_true = check_class_labels(y_true, p.shape[1], name="y_true")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}.")
+    check_int("k", k)
     predicted = p.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_true)
     confidence = p[wrong, predicted[wrong]]

@@ -17,17 +17,17 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from mnist_lib.checks import check_int
+
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 
 
 def _check_units(name: str, values: Sequence[int]) -> tuple[int, ...]:
     values = tuple(values)
-    if not values or any(not isinstance(v, int) or v < 1 for v in values):
-        raise ValueError(
-            f"{name} must be a non-empty sequence of positive integers, got {values!r}."
-        )
-    return values
+    if not values:
+        raise ValueError(f"{name} must be a non-empty sequence of positive integers, got ().")
+    return tuple(check_int(f"each of {name}", v) for v in values)
 
 
 def _check_rate(name: str, value: float, upper: float = 1.0) -> float:

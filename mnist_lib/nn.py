@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_lib.checks import check_class_labels
+from mnist_lib.checks import check_class_labels, check_int
 
 Params = dict[str, np.ndarray]
 
@@ -93,8 +93,7 @@ class Dense:
         init: str = "he",
         dtype: type | np.dtype = np.float32,
     ) -> None:
-        if n_in < 1 or n_out < 1:
-            raise ValueError(f"Dense needs n_in >= 1 and n_out >= 1, got {n_in} and {n_out}.")
+        n_in, n_out = check_int("n_in", n_in), check_int("n_out", n_out)
         if init == "he":
             w = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_out, n_in))
         elif init == "glorot":
@@ -117,8 +116,6 @@ class Dense:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(batch, n_in) -> (batch, n_out)``; remembers ``x`` for the backward pass."""
-        if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ValueError(f"Dense expects input shaped (batch, {self.n_in}), got {x.shape}.")
         self._x = x
         return x @ self.params["W"].T + self.params["b"]
 
@@ -130,11 +127,6 @@ class Dense:
         """
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward.")
-        if grad_out.shape != (self._x.shape[0], self.n_out):
-            raise ValueError(
-                f"Dense.backward expects grad_out shaped {(self._x.shape[0], self.n_out)}, "
-                f"got {grad_out.shape}."
-            )
         np.matmul(grad_out.T, self._x, out=self.grads["W"])  # (n_out, batch) @ (batch, n_in)
         np.sum(grad_out, axis=0, out=self.grads["b"])  # (n_out,)
         return grad_out @ self.params["W"] if need_input_grad else None  # (batch, n_in)
@@ -155,10 +147,6 @@ class ReLU:
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         if self._mask is None:
             raise RuntimeError("ReLU.backward called before forward.")
-        if grad_out.shape != self._mask.shape:
-            raise ValueError(
-                f"ReLU.backward expects shape {self._mask.shape}, got {grad_out.shape}."
-            )
         return grad_out * self._mask
 
 
@@ -177,10 +165,6 @@ class Sigmoid:
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         if self._s is None:
             raise RuntimeError("Sigmoid.backward called before forward.")
-        if grad_out.shape != self._s.shape:
-            raise ValueError(
-                f"Sigmoid.backward expects shape {self._s.shape}, got {grad_out.shape}."
-            )
         return grad_out * self._s * (1.0 - self._s)
 
 
@@ -202,10 +186,8 @@ class SoftmaxCrossEntropy:
         return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
-        """Mean cross-entropy of ``logits`` ``(batch, classes)`` against integer ``labels``."""
-        if logits.ndim != 2:
-            raise ValueError(f"logits must be 2-D (batch, classes), got shape {logits.shape}.")
-        labels = check_class_labels(labels, logits.shape[1], n=logits.shape[0])
+        """Mean cross-entropy of ``logits`` ``(batch, classes)`` against ``labels`` ``(batch,)``,
+        integers in ``0..classes-1`` (checked by the callers, :meth:`MLP.loss` and :func:`train`)."""
         log_p = self.log_softmax(logits)
         rows = np.arange(len(labels))
         loss = float(-log_p[rows, labels].mean())
@@ -244,10 +226,9 @@ class MLP:
         activation: str = "relu",
         dtype: type | np.dtype = np.float32,
     ) -> None:
-        if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
-            raise ValueError(
-                f"sizes must list at least 2 positive layer widths, got {list(sizes)}."
-            )
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must list at least 2 layer widths, got {list(sizes)}.")
+        sizes = [check_int("each layer width in sizes", s) for s in sizes]
         if activation not in ("relu", "sigmoid"):
             raise ValueError(f"unknown activation {activation!r}; use 'relu' or 'sigmoid'.")
         self.sizes = [int(s) for s in sizes]
@@ -291,7 +272,8 @@ class MLP:
 
     def loss(self, x: np.ndarray, y: np.ndarray) -> float:
         """Forward pass and mean cross-entropy; remembers what :meth:`backward` needs."""
-        return self.loss_fn.forward(self.forward(x), y)
+        logits = self.forward(x)
+        return self.loss_fn.forward(logits, check_class_labels(y, self.sizes[-1], n=len(logits)))
 
     def backward(self) -> None:
         """Fill every layer's ``grads`` for the batch of the last :meth:`loss` call."""
@@ -413,8 +395,8 @@ def train(
     ``val_loss`` and ``val_accuracy`` when ``validation_data`` is given, and ``seconds`` (wall
     time of each epoch's training, without the validation pass).
     """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
     x = _check_batch(x, model.sizes[0], model.dtype)
     y = check_class_labels(y, model.sizes[-1], n=len(x))
     rng = np.random.default_rng(seed)

@@ -1,10 +1,18 @@
-"""The second half of the setup cell that opens every notebook of the book.
+"""The second half of the setup cell that opens every notebook of the book, and TensorFlow's set-up.
 
 The cell itself (kept identical in every notebook by ``tests/test_notebook_hygiene.py``) installs the
-project on Colab, then calls :func:`setup`, which makes the run quiet, seeded and reproducible::
+project on Colab, then calls :func:`setup`, which pins the numerical configuration and returns the
+notebook's seed; it imports nothing heavy and seeds nothing::
 
     from mnist_lib.runtime import setup
     SEED = setup()
+
+A notebook that uses TensorFlow asks for it, in its next cell, before importing Keras::
+
+    from mnist_lib.runtime import use_tensorflow
+    use_tensorflow(SEED)  # quiet logs, seeds, deterministic ops; a note if there is no GPU
+
+Every effect here is process-wide, and each function says which ones it has.
 
 Reproducible across machines, not only on one: :func:`pin_numerics` gives every run one numerical
 configuration (thread counts, and an instruction-set cap for oneDNN, OpenBLAS, MKL, NumPy and
@@ -20,7 +28,6 @@ from __future__ import annotations
 
 import os
 import platform
-import random
 import sys
 import warnings
 
@@ -92,56 +99,105 @@ def pin_numerics() -> dict[str, str]:
 
 
 def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ logging and pick the Keras backend. Must run before TF is imported."""
+    """Silence TensorFlow's C++ logging and pick the Keras backend. Must run before TF is imported.
+
+    Process-wide: sets ``TF_CPP_MIN_LOG_LEVEL=3`` and ``KERAS_BACKEND=tensorflow`` in the
+    environment (values already there are kept). The one place the book sets them.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+#: Lines TensorFlow's C++ code writes to stderr while it loads, before its logging settings apply
+#: (so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them). Only these are dropped; anything else is shown.
+TF_IMPORT_NOISE = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "oneDNN custom operations are on.",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions:",
+    "Unable to register cuDNN factory",
+    "Unable to register cuFFT factory",
+    "Unable to register cuBLAS factory",
+    "computation placer already registered",
+    "Could not find cuda drivers on your machine",
+    "TF-TRT Warning: Could not find TensorRT",
+)
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras with the known start-up lines above removed from stderr.
+
+    Those lines are written by C++ straight to file descriptor 2, not through Python, so they are
+    caught there: stderr goes to a temporary file during the import, and every line that is not
+    known noise is written back afterwards. Errors still raise as usual.
+    """
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [
+                line
+                for line in captured.read().decode(errors="replace").splitlines()
+                if line.strip() and not any(noise in line for noise in TF_IMPORT_NOISE)
+            ]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
+
+
 def seed_everything(seed: int = DEFAULT_SEED) -> int:
-    """Seed Python, NumPy and (if installed) TensorFlow/Keras, and make TF ops deterministic.
+    """Seed Keras' random state (Python's ``random``, NumPy's global state, TensorFlow) and make
+    TensorFlow's ops deterministic. Needs TensorFlow; :func:`use_tensorflow` calls it.
 
     Call it again before building each model when a notebook trains several, so that each result
-    does not depend on what ran before it.
+    does not depend on what ran before it. Process-wide: it seeds global generators (that is what
+    ``keras.utils.set_random_seed`` does) and op determinism applies to every later op.
     """
-    import numpy as np
+    import keras
+    import tensorflow as tf
 
-    random.seed(seed)
-    np.random.seed(seed)
-    try:
-        import keras
-        import tensorflow as tf
-    except ImportError:
-        return seed
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     return seed
 
 
 def has_gpu() -> bool:
-    """True when TensorFlow (or, without it, torch) sees a GPU."""
-    try:
-        import tensorflow as tf
+    """True when TensorFlow sees a GPU (imports TensorFlow)."""
+    import tensorflow as tf
 
-        return bool(tf.config.list_physical_devices("GPU"))
-    except ImportError:
-        pass
-    try:
-        import torch
-
-        return bool(torch.cuda.is_available())
-    except ImportError:
-        return False
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
-def setup(seed: int = DEFAULT_SEED) -> int:
-    """Pinned numerics, quiet and deterministic TensorFlow, seeded everything; a note if no GPU.
+def use_tensorflow(seed: int = DEFAULT_SEED) -> None:
+    """Set TensorFlow up for a notebook that trains with it: the call such a notebook makes first.
 
-    Returns the seed, so notebooks can write ``SEED = setup()``.
+    Quiet logging (:func:`quiet_tensorflow`), TensorFlow and Keras imported without their start-up
+    noise on stderr, seeded and deterministic (:func:`seed_everything`), and a note when there is
+    no GPU. Call it after :func:`setup` and before importing Keras.
     """
-    pin_numerics()
     quiet_tensorflow()
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    if "tensorflow" not in sys.modules:
+        _import_tensorflow_quietly()
     seed_everything(seed)
     if not has_gpu():
         print(NO_GPU_NOTE)
+
+
+def setup(seed: int = DEFAULT_SEED) -> int:
+    """The setup cell's call: the book's numerical configuration (:func:`pin_numerics`), nothing else.
+
+    Imports no heavy library and seeds nothing: notebooks seed what they use (``use_tensorflow``
+    for TensorFlow, an explicit ``seed=`` or ``np.random.default_rng(SEED)`` elsewhere). Returns
+    the seed, so notebooks can write ``SEED = setup()``.
+    """
+    pin_numerics()
     return seed

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_lib.checks import check_class_labels
+from mnist_lib.checks import check_class_labels, check_int
 from mnist_lib.models import IMAGE_SHAPE, NUM_CLASSES
 from mnist_lib.runtime import DEFAULT_SEED, seed_everything
 
@@ -103,8 +103,7 @@ def make_dataset(
     """
     x = scale_images(x)
     y = check_labels(y, len(x))
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    check_int("batch_size", batch_size)
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -159,8 +158,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "steps_per_execution"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
+            check_int(name, getattr(self, name))
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}.")
         if self.schedule not in ("constant", "cosine"):
@@ -169,8 +167,8 @@ class TrainConfig:
             raise ValueError(
                 f"validation_fraction must be in [0, 1), got {self.validation_fraction}."
             )
-        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
-            raise ValueError("early_stopping_patience must be >= 1 or None.")
+        if self.early_stopping_patience is not None:
+            check_int("early_stopping_patience (or None)", self.early_stopping_patience)
 
 
 @dataclass

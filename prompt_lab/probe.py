@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_lib import nn
+from mnist_lib.checks import check_int
 from prompt_lab.data import QUEUES
 
 
@@ -107,8 +108,7 @@ def sample_per_label(labels: Sequence[str], per_label: int, rng: np.random.Gener
     Used for the probe's learning curve: how accuracy grows with labelled examples per queue.
     """
     labels = np.asarray(labels)
-    if not (isinstance(per_label, int) and per_label >= 1):
-        raise ValueError(f"per_label must be a positive integer, got {per_label!r}")
+    check_int("per_label", per_label)
     chosen = []
     for label in sorted(set(labels.tolist())):
         rows = np.flatnonzero(labels == label)

@@ -49,7 +49,8 @@ import os
 import sys
 
 REPOSITORY = "{repo}"
-if "google.colab" in sys.modules:  # on Colab: install the book's code (mnist_lib, prompt_lab)
+# On Colab: install the book's packages ({", ".join(book_packages())}).
+if "google.colab" in sys.modules:
     import subprocess
 
     source = os.environ.get("BOOK_PIP_SOURCE", f"git+{{REPOSITORY}}")
@@ -57,7 +58,22 @@ if "google.colab" in sys.modules:  # on Colab: install the book's code (mnist_li
 
 from mnist_lib.runtime import setup  # noqa: E402
 
-SEED = setup()  # pinned numerics, quiet TensorFlow, seeds, deterministic ops; a note if no GPU'''
+SEED = setup()  # pinned numerics (threads, instruction set); the seed of this notebook'''
+
+
+#: The cell a notebook that uses TensorFlow runs right after the setup cell, before importing Keras.
+TENSORFLOW_CELL = """from mnist_lib.runtime import use_tensorflow
+
+use_tensorflow(SEED)  # TensorFlow: quiet, seeded, deterministic ops; a note if there is no GPU"""
+
+
+def book_packages() -> list[str]:
+    """The packages the project installs, from ``pyproject.toml`` (``mnist_lib``, ``prompt_lab``, ...)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    return sorted(name.rstrip("*") for name in include)
 
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}

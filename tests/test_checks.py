@@ -1,11 +1,11 @@
-"""Unit tests for mnist_lib.checks: the one label validator every module uses."""
+"""Unit tests for mnist_lib.checks: the validators every package shares."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mnist_lib.checks import check_class_labels
+from mnist_lib.checks import check_class_labels, check_int
 
 
 def test_valid_labels_come_back_as_int64() -> None:
@@ -68,3 +68,25 @@ def test_check_probabilities_accepts_softmax_outputs_and_keeps_their_dtype():
     assert check_probabilities(np.array([[0, 1], [1, 0]])).dtype == np.float64  # one-hot ints
     with pytest.raises(ValueError, match="3 labels"):
         check_probabilities(p, n=3)
+
+
+@pytest.mark.parametrize(
+    ("value", "minimum", "message"),
+    [
+        (0, 1, "k must be a positive integer, got 0"),
+        (-1, 0, r"k must be an integer >= 0, got -1"),
+        (2.0, 1, "got 2.0"),
+        (True, 1, "got True"),
+        ("3", 1, "got '3'"),
+    ],
+)
+def test_check_int_refuses_what_is_not_a_whole_number_in_range(value, minimum, message):
+    with pytest.raises(ValueError, match=message):
+        check_int("k", value, minimum)
+
+
+def test_check_int_accepts_python_and_numpy_integers():
+    assert check_int("k", 3) == 3
+    assert check_int("k", 0, minimum=0) == 0
+    value = check_int("k", np.int64(7))
+    assert value == 7 and type(value) is int

@@ -182,8 +182,8 @@ def test_mlp_count_matches_an_instrumented_numpy_training_step():
     "kwargs, match",
     [
         ({"layer_sizes": [784]}, "at least one layer"),
-        ({"layer_sizes": [784, 0, 10]}, "positive integers"),
-        ({"layer_sizes": [784, 12.5, 10]}, "positive integers"),
+        ({"layer_sizes": [784, 0, 10]}, "layer width must be a positive integer"),
+        ({"layer_sizes": [784, 12.5, 10]}, "layer width must be a positive integer"),
         ({"layer_sizes": [784, 10], "n_examples": 0}, "n_examples"),
         ({"layer_sizes": [784, 10], "batch_size": 2.0}, "batch_size"),
         ({"layer_sizes": [784, 10], "optimiser_flops_per_param": -1}, "optimiser"),

@@ -12,15 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from nbtools import book_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = [
     p
     for p in (
-        "mnist_lib",
-        "prompt_lab",
-        "uncertainty",
-        "compute_budget",
+        *book_packages(),  # every package pyproject.toml installs
         "tests",
         "scripts",
         "benchmarks",

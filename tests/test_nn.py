@@ -215,21 +215,34 @@ def test_bad_labels_are_refused(model, y, message):
         model.loss(np.zeros((3, 4)), y)
 
 
-def test_shape_mismatches_in_layers():
-    dense = nn.Dense(3, 2, rng=np.random.default_rng(0))
+def test_layers_refuse_backward_before_forward():
     with pytest.raises(RuntimeError, match="before forward"):
-        dense.backward(np.zeros((1, 2)))
-    with pytest.raises(ValueError, match=r"\(batch, 3\)"):
-        dense.forward(np.zeros((1, 4), np.float32))
-    dense.forward(np.zeros((5, 3), np.float32))
-    with pytest.raises(ValueError, match=r"\(5, 2\)"):
-        dense.backward(np.zeros((5, 3), np.float32))
-    relu = nn.ReLU()
-    relu.forward(np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="shape"):
-        relu.backward(np.zeros((2, 3)))
+        nn.Dense(3, 2, rng=np.random.default_rng(0)).backward(np.zeros((1, 2)))
+    for layer in (nn.ReLU(), nn.Sigmoid()):
+        with pytest.raises(RuntimeError, match="before forward"):
+            layer.backward(np.zeros((1, 2)))
     with pytest.raises(RuntimeError, match="before forward"):
         nn.SoftmaxCrossEntropy().backward()
+
+
+def test_training_validates_its_input_once_not_per_batch(monkeypatch):
+    # Checks belong at the public entry points (train, evaluate, MLP.forward/loss), not in the
+    # loop: 100 rows in batches of 10 for 2 epochs must check the labels and the batch once.
+    x, y = blobs()
+    calls = {"labels": 0, "batch": 0}
+
+    def counting(name, check):
+        def wrapped(*args, **kwargs):
+            calls[name] += 1
+            return check(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(nn, "check_class_labels", counting("labels", nn.check_class_labels))
+    monkeypatch.setattr(nn, "_check_batch", counting("batch", nn._check_batch))
+    model = nn.MLP([4, 8, 3], seed=0)
+    nn.train(model, x[:100], y[:100], epochs=2, batch_size=10, optimizer=nn.SGD(), seed=0)
+    assert calls == {"labels": 1, "batch": 1}
 
 
 @pytest.mark.parametrize(

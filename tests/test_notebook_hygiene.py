@@ -14,6 +14,7 @@ import yaml
 from nbtools import (
     KERNELSPEC,
     ROOT,
+    TENSORFLOW_CELL,
     colab_url,
     normalise,
     repository_url,
@@ -30,6 +31,14 @@ LEAKS = re.compile(r"(/work/|/root\b|/home/|/Users/|/tmp/|site-packages|\\Users\
 # Code that trains networks: such notebooks ask Colab for a GPU. The book trains with Keras'
 # `.fit(`, `mnist_lib.training.train(` and `mnist_lib.nn.train(`.
 TRAINS = re.compile(r"\.fit\(|(?<![\w.])train\(|\bnn\.train\(")
+# Code that loads TensorFlow: Keras or TensorFlow themselves, or the library modules built on them.
+USES_TENSORFLOW = re.compile(
+    r"^\s*(?:import|from)\s+(?:keras|tensorflow)\b"
+    r"|^\s*from\s+(?:mnist_lib\.(?:training|models|recipes)|tiny_gpt\.model)\s+import"
+    r"|^\s*from\s+mnist_lib\s+import\s+.*\b(?:training|models|recipes)\b"
+    r"|^\s*from\s+tiny_gpt\s+import\s+.*\bmodel\b",
+    re.M,
+)
 
 
 def load(path: Path) -> nbformat.NotebookNode:
@@ -195,3 +204,56 @@ def test_glued_numbers_render_as_plain_numbers(path: Path) -> None:
                     assert not str(value).startswith("np."), (
                         f"code cell {i} glues {output.metadata['scrapbook']['name']!r} as {value!r}"
                     )
+
+
+def check_tensorflow_is_asked_for(nb: nbformat.NotebookNode) -> bool:
+    """Fail unless a notebook that loads TensorFlow sets it up first, in the cell right after the
+    setup cell, and a notebook that does not load it leaves it alone; return whether it loads it."""
+    cells = code_cells(nb)
+    uses = any(USES_TENSORFLOW.search(c.source) for c in cells[1:])
+    asks = len(cells) > 1 and cells[1].source == TENSORFLOW_CELL
+    if uses:
+        assert asks, (
+            "a notebook that uses TensorFlow runs nbtools.TENSORFLOW_CELL right after the setup cell"
+        )
+    else:
+        assert not any("use_tensorflow" in c.source for c in cells), (
+            "use_tensorflow in a notebook that does not use TensorFlow: a side effect nobody needs"
+        )
+    return uses
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_notebooks_that_use_tensorflow_ask_for_it_first(path: Path) -> None:
+    check_tensorflow_is_asked_for(load(path))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import keras",
+        "import tensorflow as tf",
+        "from mnist_lib.training import TrainConfig, train",
+        "from mnist_lib import load_mnist, models",
+        "from mnist_lib.recipes import TUNED_MLP",
+        "from tiny_gpt.model import GPTConfig, build_gpt",
+    ],
+)
+def test_the_tensorflow_check_sees_real_imports(code: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(setup_cell_source()), nbformat.v4.new_code_cell(code)]
+    with pytest.raises(AssertionError, match="TENSORFLOW_CELL"):
+        check_tensorflow_is_asked_for(nb)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(TENSORFLOW_CELL))
+    assert check_tensorflow_is_asked_for(nb)
+
+
+def test_the_tensorflow_check_refuses_an_unneeded_set_up() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(setup_cell_source()),
+        nbformat.v4.new_code_cell(TENSORFLOW_CELL),
+        nbformat.v4.new_code_cell("import numpy as np"),
+    ]
+    with pytest.raises(AssertionError, match="side effect"):
+        check_tensorflow_is_asked_for(nb)

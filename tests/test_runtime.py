@@ -83,3 +83,62 @@ def test_the_seed_is_42_unless_book_seed_says_otherwise() -> None:
     )
     assert fresh_python(code) == 42
     assert fresh_python(code, BOOK_SEED="7") == 7
+
+
+def test_setup_pins_numerics_and_changes_nothing_else() -> None:
+    state = fresh_python(
+        "import json, random, sys, warnings\n"
+        "filters, rand = list(warnings.filters), random.getstate()\n"
+        "from mnist_lib.runtime import setup\n"
+        "seed = setup(5)\n"
+        "print(json.dumps({'seed': seed, 'filters': warnings.filters == filters,\n"
+        "    'random': random.getstate() == rand,\n"
+        "    'heavy': [m for m in ('numpy', 'tensorflow', 'torch') if m in sys.modules]}))"
+    )
+    assert state == {"seed": 5, "filters": True, "random": True, "heavy": []}
+
+
+def test_use_tensorflow_drops_only_the_known_start_up_lines(tmp_path) -> None:
+    # Stand-ins for TensorFlow and Keras that write, from "C++" (straight to file descriptor 2),
+    # one known noise line and one real message, the way the real libraries do when they load.
+    noise = runtime.TF_IMPORT_NOISE[0]
+    for name in ("tensorflow", "keras"):
+        package = tmp_path / name
+        package.mkdir()
+        (package / "__init__.py").write_text(
+            f"import os\nos.write(2, b'{noise}\\n{name}: a real problem\\n')\n"
+        )
+    clean = {k: v for k, v in os.environ.items() if k not in runtime.PINNED_THREADS}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mnist_lib.runtime import _import_tensorflow_quietly as f; f(); print('done')",
+        ],
+        env={**clean, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.strip() == "done"
+    assert noise not in run.stderr
+    assert "tensorflow: a real problem" in run.stderr and "keras: a real problem" in run.stderr
+
+
+def test_use_tensorflow_on_the_real_library_leaves_stderr_empty_but_for_the_gpu_note() -> None:
+    clean = {k: v for k, v in os.environ.items() if k not in runtime.PINNED_THREADS}
+    clean = {k: v for k, v in clean.items() if not k.startswith(("TF_", "KERAS_"))}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mnist_lib.runtime import setup, use_tensorflow; use_tensorflow(setup());"
+            "import keras, tensorflow",
+        ],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stderr == ""
+    assert run.stdout in ("", runtime.NO_GPU_NOTE + "\n")

@@ -12,13 +12,6 @@ def check_confidence(confidence: float) -> float:
     return float(confidence)
 
 
-def check_count(name: str, value: int, low: int = 0) -> int:
-    """An integer count of at least ``low``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    return int(value)
-
-
 def check_sample(name: str, values, minimum: int) -> np.ndarray:
     """A one-dimensional sample of finite numbers with at least ``minimum`` values."""
     array = np.asarray(values, dtype=float)

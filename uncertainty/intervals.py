@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from uncertainty._checks import check_confidence, check_count, check_sample
+from mnist_lib.checks import check_int
+from uncertainty._checks import check_confidence, check_sample
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Interval:
     Raises:
         ValueError: counts that are not integers, ``n < 1``, or ``successes > n``.
     """
-    successes = check_count("successes", successes)
-    n = check_count("n", n, low=1)
+    successes = check_int("successes", successes, minimum=0)
+    n = check_int("n", n)
     if successes > n:
         raise ValueError(f"successes ({successes}) cannot exceed n ({n}).")
     confidence = check_confidence(confidence)
