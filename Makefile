@@ -19,7 +19,7 @@ help:
 	@echo "make unit      unit tests only (no notebooks, no browser)"
 	@echo "make lint      ruff over the code and the notebooks"
 	@echo "make setup     only create .venv with the pinned requirements"
-	@echo "make data      only fetch and verify MNIST"
+	@echo "make data      only fetch and verify MNIST and the Tang poems"
 	@echo "make mathjax   only fetch MathJax for offline math"
 	@echo "make browser   only install Chromium and a CJK font for the browser tests"
 	@echo "make clean     remove the built book"
@@ -36,6 +36,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 data: $(STAMP)
 	$(PY) -m mnist_lib download
+	$(PY) -m tiny_gpt download
 
 # MathJax 3 served by the book itself, so math renders without internet (see _config.yml).
 mathjax: _mathjax/mathjax/tex-mml-chtml.js

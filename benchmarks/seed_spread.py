@@ -55,6 +55,7 @@ HEADLINES = {
     "chapters/mnist/cnn.ipynb": ("test_acc_pct", "mlp_acc_pct"),
     "chapters/backprop/numpy_mlp_mnist.ipynb": ("numpy_test_accuracy", "keras_test_accuracy"),
     "chapters/prompting/ladder.ipynb": ("finetune_acc_pct",),
+    "chapters/tiny_gpt/char_gpt.ipynb": ("gpt_test_ppl",),
 }
 STORED_SEED = 42
 SEEDS = (43, 44, 45, 46)
@@ -70,6 +71,8 @@ STOCHASTIC = (
     "chapters/mnist/export.ipynb",
     "chapters/faq/data_quality.ipynb",
     "chapters/prompting/ladder.ipynb",  # its fine-tuned rung
+    "chapters/tiny_gpt/char_gpt.ipynb",
+    "chapters/tiny_gpt/scaling.ipynb",
 )
 
 

@@ -65,17 +65,28 @@ class MNISTError(RuntimeError):
     """Base class of this module's errors."""
 
 
-class CorruptFileError(MNISTError):
-    """A file is present but is not the expected MNIST file (corrupt, truncated or different)."""
+class VerificationError(RuntimeError):
+    """A file is present but its SHA-256 is not the pinned one. Subclasses name the data (``what``)
+    and the fix (``fix``); :mod:`tiny_gpt.poems` reuses it for the poems."""
+
+    what = "file"
+    fix = "fetch a fresh copy"
 
     def __init__(self, path: Path, expected: str, actual: str, detail: str = "") -> None:
         self.path, self.expected, self.actual = Path(path), expected, actual
         super().__init__(
-            f"MNIST file {path} is corrupt, truncated or not the expected file{detail}.\n"
+            f"{self.what} {path} is corrupt, truncated or not the expected file{detail}.\n"
             f"  expected SHA-256: {expected}\n"
             f"  actual SHA-256:   {actual}\n"
-            f"It was not used. To fix: {FIX_HINT}."
+            f"It was not used. To fix: {self.fix}."
         )
+
+
+class CorruptFileError(MNISTError, VerificationError):
+    """A file is present but is not the expected MNIST file (corrupt, truncated or different)."""
+
+    what = "MNIST file"
+    fix = FIX_HINT
 
 
 class SourceUnavailable(MNISTError):

@@ -177,3 +177,24 @@ def test_screenshot_of_each_chapter(page, base_url, entry) -> None:
     out = SHOTS / (entry.replace("/", "__") + ".png")
     page.screenshot(path=str(out))
     assert out.stat().st_size > 10_000, "suspiciously small screenshot (blank page?)"
+
+
+def test_tiny_gpt_pages_show_the_library_code_and_the_poems(page, base_url) -> None:
+    # The part's page pulls attention's code from tiny_gpt/attention.py (literalinclude), so the
+    # functions must be there as code; the notebooks' Chinese text and glued numbers must render.
+    page.goto(f"{base_url}/chapters/tiny_gpt/index.html", wait_until="networkidle")
+    code = "\n".join(page.locator("div.highlight pre").all_inner_texts())
+    for name in ("def attention(", "def attention_backward(", "def causal_mask("):
+        assert name in code, f"{name} missing from the page's code blocks"
+    page.goto(f"{base_url}/chapters/tiny_gpt/char_gpt.html", wait_until="networkidle")
+    text = page.locator("main").inner_text()
+    assert "五言绝句" in text and "白日依山盡" in text
+    assert "{glue" not in text, "a glued number was not pasted"
+    # the CJK font is installed (make browser): a Chinese character is as wide as it is tall
+    box = page.evaluate(
+        "() => { const s = document.createElement('span'); s.textContent = '詩';"
+        " s.style.fontSize = '40px'; document.body.appendChild(s);"
+        " const r = s.getBoundingClientRect(); s.remove(); return [r.width, r.height]; }"
+    )
+    assert box[0] > 30, f"the Chinese character has no glyph: {box}"
+    assert page.problems == [], "\n".join(page.problems)

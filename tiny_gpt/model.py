@@ -1,0 +1,274 @@
+"""The character-level GPT of the tiny-GPT part, in Keras, and its exact FLOP count.
+
+Introduced in ``chapters/tiny_gpt/char_gpt.ipynb`` (trained on the Tang quatrains) and reused by
+``chapters/tiny_gpt/scaling.ipynb`` (several sizes, loss against compute). The architecture is the
+one derived on the chapter page ``chapters/tiny_gpt/index.md``::
+
+    ids (batch, T) -> token embedding + position embedding        (batch, T, d)
+                   -> n_layers x [x + MHA(LN(x)), x + MLP(LN(x))]  (batch, T, d)   pre-norm blocks
+                   -> LN -> Dense(V)                              (batch, T, V)   logits
+
+Keras' own ``MultiHeadAttention`` with ``use_causal_mask=True`` does the attention (the NumPy
+version in :mod:`tiny_gpt.attention` is the one to read; this one is the one to train). Needs
+TensorFlow: a notebook calls ``mnist_lib.runtime.use_tensorflow(SEED)`` before importing this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from mnist_lib.checks import check_int
+from mnist_lib.training import EpochTimer
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """The shape of a GPT: vocabulary, context length, width, depth, heads, dropout."""
+
+    vocab_size: int
+    context: int = 24
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "context", "d_model", "n_layers", "n_heads"):
+            check_int(name, getattr(self, name))
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads}): "
+                "each head gets d_model / n_heads dimensions."
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+
+
+class TokenAndPosition(keras.layers.Layer):
+    """Token embedding plus a learned position embedding: ``(batch, T)`` ids to ``(batch, T, d)``."""
+
+    def __init__(self, vocab_size: int, context: int, d_model: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.tokens = keras.layers.Embedding(vocab_size, d_model, name="token_embedding")
+        self.positions = keras.layers.Embedding(context, d_model, name="position_embedding")
+
+    def call(self, ids):
+        t = keras.ops.shape(ids)[-1]
+        return self.tokens(ids) + self.positions(keras.ops.arange(t))  # (batch, T, d) + (T, d)
+
+
+def block(x, config: GPTConfig, index: int):
+    """One pre-norm Transformer block: ``x + MHA(LN(x))``, then ``x + MLP(LN(x))``."""
+    d, name = config.d_model, f"block{index}"
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln1")(x)
+    h = keras.layers.MultiHeadAttention(
+        config.n_heads, key_dim=d // config.n_heads, name=f"{name}_attention"
+    )(h, h, use_causal_mask=True)  # (batch, T, d): position t attends to positions <= t
+    x = x + keras.layers.Dropout(config.dropout)(h)
+    h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{name}_ln2")(x)
+    h = keras.layers.Dense(4 * d, activation="gelu", name=f"{name}_mlp_in")(h)  # (batch, T, 4d)
+    h = keras.layers.Dense(d, name=f"{name}_mlp_out")(h)  # (batch, T, d)
+    return x + keras.layers.Dropout(config.dropout)(h)
+
+
+def build_gpt(config: GPTConfig) -> keras.Model:
+    """The GPT of ``config``: int ids ``(batch, T)`` with ``T <= context`` to logits ``(batch, T, V)``.
+
+    Seed first (``mnist_lib.runtime.seed_everything``) for the same initial weights every run.
+    """
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
+    x = TokenAndPosition(config.vocab_size, config.context, config.d_model, name="embed")(ids)
+    x = keras.layers.Dropout(config.dropout)(x)
+    for i in range(config.n_layers):
+        x = block(x, config, i)
+    x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_ln")(x)
+    logits = keras.layers.Dense(config.vocab_size, name="head")(x)
+    return keras.Model(ids, logits, name=f"gpt_d{config.d_model}_l{config.n_layers}")
+
+
+# ---------------------------------------------------------------------------------- training
+
+
+def train(
+    model: keras.Model,
+    train_sequences: np.ndarray,
+    validation_sequences: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    learning_rate: float = 3e-3,
+    weight_decay: float = 0.1,
+    patience: int | None = None,
+    curve_points: int | None = None,
+) -> dict[str, list[float]]:
+    """Train ``model`` to predict each next token; return the history, one entry per epoch.
+
+    AdamW (Adam with decoupled weight decay) with a learning rate that decays to 0 along a cosine
+    over ``epochs``; the loss is the mean cross-entropy in nats per predicted token. With
+    ``patience``, training stops once the validation loss has not improved for that many epochs,
+    and the best epoch's weights are restored. Seed before building the model
+    (``mnist_lib.runtime.seed_everything``) for a repeatable run: the shuffling uses TensorFlow's
+    global seed. History keys: ``loss``, ``val_loss`` and ``seconds`` (wall time of each epoch).
+    With ``curve_points``, the validation loss is also measured that many times per epoch, at
+    evenly spaced steps: ``curve_tokens`` (training tokens seen so far) and ``curve_val_loss``,
+    the loss-against-compute curves of ``scaling.ipynb``.
+    """
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
+    context = model.input_shape[1] or train_sequences.shape[1] - 1
+    x, y = inputs_and_targets(train_sequences, context)
+    validation = inputs_and_targets(validation_sequences, context)
+    steps = epochs * -(-len(x) // batch_size)  # ceil: optimiser steps over the whole run
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    timer = EpochTimer()
+    callbacks: list[keras.callbacks.Callback] = [timer]
+    if patience is not None:
+        check_int("patience", patience)
+        callbacks.append(
+            keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+        )
+    curve = None
+    if curve_points is not None:
+        check_int("curve_points", curve_points)
+        curve = _ValidationCurve(validation_sequences, len(x), batch_size, curve_points)
+        callbacks.append(curve)
+    fit = model.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    history = {key: [float(v) for v in fit.history[key]] for key in ("loss", "val_loss")}
+    history["seconds"] = timer.seconds
+    if curve is not None:
+        history["curve_tokens"] = [float(n * context) for n in curve.examples]
+        history["curve_val_loss"] = curve.losses
+    return history
+
+
+class _ValidationCurve(keras.callbacks.Callback):
+    """Measures the validation loss ``points`` times per epoch, at evenly spaced steps."""
+
+    def __init__(self, validation: np.ndarray, n_train: int, batch_size: int, points: int) -> None:
+        super().__init__()
+        self.validation, self.n_train, self.batch_size = validation, n_train, batch_size
+        steps = -(-n_train // batch_size)  # per epoch
+        self.at = {round(steps * (i + 1) / points) for i in range(points)}
+        self.epoch, self.examples, self.losses = 0, [], []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if batch + 1 in self.at:
+            seen = self.epoch * self.n_train + min((batch + 1) * self.batch_size, self.n_train)
+            self.examples.append(seen)
+            self.losses.append(float(-token_log_probs(self.model, self.validation).mean()))
+
+
+# ------------------------------------------------------------------------ loss on whole sequences
+
+
+def inputs_and_targets(sequences: np.ndarray, context: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``(n, context + 1)`` sequences (``<bos>`` first) into model inputs and next tokens."""
+    sequences = np.asarray(sequences)
+    if sequences.ndim != 2 or sequences.shape[1] != context + 1:
+        raise ValueError(
+            f"sequences must be shaped (n, context + 1) = (n, {context + 1}): <bos> and the "
+            f"{context} tokens to predict; got {sequences.shape}."
+        )
+    return sequences[:, :-1].astype("int32"), sequences[:, 1:].astype("int32")
+
+
+def token_log_probs(model: keras.Model, sequences: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """log P(token) of every predicted token, ``(n, context)``, in float64.
+
+    The same quantity the baselines of :mod:`tiny_gpt.baselines` give, so their losses compare:
+    the mean of ``-token_log_probs`` is the loss in nats per token, and ``exp`` of it the perplexity.
+    """
+    check_int("batch_size", batch_size)
+    context = model.input_shape[1] or sequences.shape[1] - 1
+    x, y = inputs_and_targets(sequences, context)
+    out = np.empty(y.shape, dtype=np.float64)
+    for start in range(0, len(x), batch_size):
+        logits = np.asarray(model(x[start : start + batch_size], training=False), np.float64)
+        logits -= logits.max(axis=-1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))  # (b, T, V)
+        rows = y[start : start + batch_size]
+        out[start : start + batch_size] = np.take_along_axis(log_p, rows[..., None], -1)[..., 0]
+    return out
+
+
+def next_token_logits(model: keras.Model):
+    """A function ``ids (batch, t) -> logits (batch, V)`` of the next token, for sampling."""
+
+    def next_logits(ids: np.ndarray) -> np.ndarray:
+        logits = model(np.asarray(ids, dtype="int32"), training=False)  # (batch, t, V)
+        return np.asarray(logits[:, -1, :], dtype=np.float64)
+
+    return next_logits
+
+
+# ---------------------------------------------------------------------------------- counting
+
+
+@dataclass(frozen=True)
+class GPTCount:
+    """Parameters and FLOPs per token of a :class:`GPTConfig`, counted from the architecture."""
+
+    params: int
+    embedding_params: int
+    forward_by_part: dict[str, int]
+
+    @property
+    def non_embedding_params(self) -> int:
+        """Parameters other than the token and position tables (Kaplan et al.'s N)."""
+        return self.params - self.embedding_params
+
+    @property
+    def forward_flops_per_token(self) -> int:
+        """Matrix-product FLOPs of one forward pass, per token."""
+        return sum(self.forward_by_part.values())
+
+    @property
+    def attention_flops_per_token(self) -> int:
+        """The part that grows with the context: the scores and the weighted sums."""
+        return self.forward_by_part["attention scores and sums"]
+
+    @property
+    def training_flops_per_token(self) -> int:
+        """Forward plus backward: the backward pass costs two forward passes (see the page)."""
+        return 3 * self.forward_flops_per_token
+
+
+def count(config: GPTConfig) -> GPTCount:
+    """Count the parameters and the matrix-product FLOPs per token (a multiply-add counting 2).
+
+    Per block, with width ``d`` and ``T`` = ``config.context`` positions: the query, key, value
+    and output projections ``4 * 2d²``; the scores ``Q Kᵀ`` and the weighted sum ``P V``, each
+    ``2Td`` per token (Keras computes all ``T`` scores of a row and masks afterwards); the MLP
+    ``2 * 2 * 4d²``. Then the head ``2dV``. Embedding look-ups, layer norms, biases, GELU and the
+    softmax are elementwise and left out, as in the 6ND rule. ``tests/test_tiny_gpt_model.py``
+    checks the parameter count against Keras.
+    """
+    d, t, v, layers = config.d_model, config.context, config.vocab_size, config.n_layers
+    embedding = v * d + t * d
+    per_block = (4 * d * d + 4 * d) + (8 * d * d + 4 * d + d) + 2 * (2 * d)  # MHA, MLP, 2 LNs
+    params = embedding + layers * per_block + 2 * d + (d * v + v)  # + final LN + head
+    parts = {
+        "attention projections": layers * 4 * 2 * d * d,
+        "attention scores and sums": layers * 2 * (2 * t * d),
+        "MLP": layers * 2 * 2 * 4 * d * d,
+        "head": 2 * d * v,
+    }
+    return GPTCount(params, embedding, parts)
