@@ -342,7 +342,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _free_name(path: Path) -> Path:
+def free_name(path: Path) -> Path:
     """``path``, or ``path.1``, ``path.2``, ... : the first name not taken (so nothing is overwritten)."""
     candidate, n = path, 0
     while candidate.exists():
@@ -385,7 +385,7 @@ def download(
     for name, state in status.items():
         old = _find_idx(cache_dir, name)
         if state not in ("ok", "missing") and old is not None:
-            os.replace(old, _free_name(old.with_name(old.name + ".corrupt")))
+            os.replace(old, free_name(old.with_name(old.name + ".corrupt")))
     fresh = all(v == "missing" for v in status.values())
     report = LoadReport()
     load_mnist(cache_dir=cache_dir, report=report, use_keras=use_keras and fresh, progress=progress)

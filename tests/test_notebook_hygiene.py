@@ -128,8 +128,12 @@ def check_gpu_metadata(nb: nbformat.NotebookNode) -> bool:
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
-def test_training_notebooks_ask_colab_for_a_gpu(path: Path) -> None:
-    check_gpu_metadata(load(path))
+def test_notebooks_ask_for_the_gpu_and_the_tensorflow_they_use(path: Path) -> None:
+    """A training notebook asks Colab for a GPU; a TensorFlow notebook sets TensorFlow up first
+    (and only such a notebook does)."""
+    nb = load(path)
+    check_gpu_metadata(nb)
+    check_tensorflow_is_asked_for(nb)
 
 
 @pytest.mark.parametrize(
@@ -223,37 +227,27 @@ def check_tensorflow_is_asked_for(nb: nbformat.NotebookNode) -> bool:
     return uses
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
-def test_notebooks_that_use_tensorflow_ask_for_it_first(path: Path) -> None:
-    check_tensorflow_is_asked_for(load(path))
-
-
 @pytest.mark.parametrize(
-    "code",
+    ("cells", "problem"),
     [
-        "import keras",
-        "import tensorflow as tf",
-        "from mnist_lib.training import TrainConfig, train",
-        "from mnist_lib import load_mnist, models",
-        "from mnist_lib.recipes import TUNED_MLP",
-        "from tiny_gpt.model import GPTConfig, build_gpt",
+        (["import keras"], "TENSORFLOW_CELL"),
+        (["import tensorflow as tf"], "TENSORFLOW_CELL"),
+        (["from mnist_lib.training import TrainConfig, train"], "TENSORFLOW_CELL"),
+        (["from mnist_lib import load_mnist, models"], "TENSORFLOW_CELL"),
+        (["from mnist_lib.recipes import TUNED_MLP"], "TENSORFLOW_CELL"),
+        (["from tiny_gpt.model import GPTConfig, build_gpt"], "TENSORFLOW_CELL"),
+        (["import numpy as np", TENSORFLOW_CELL, "import keras"], "TENSORFLOW_CELL"),  # too late
+        ([TENSORFLOW_CELL, "import numpy as np"], "side effect"),
+        ([TENSORFLOW_CELL, "import keras"], None),
+        (["import numpy as np"], None),
     ],
 )
-def test_the_tensorflow_check_sees_real_imports(code: str) -> None:
+def test_the_tensorflow_check_judges_real_cells(cells: list[str], problem: str | None) -> None:
+    """Real imports that load TensorFlow need the set-up cell first; other notebooks must not run it."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(setup_cell_source()), nbformat.v4.new_code_cell(code)]
-    with pytest.raises(AssertionError, match="TENSORFLOW_CELL"):
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (setup_cell_source(), *cells)]
+    if problem is None:
         check_tensorflow_is_asked_for(nb)
-    nb.cells.insert(1, nbformat.v4.new_code_cell(TENSORFLOW_CELL))
-    assert check_tensorflow_is_asked_for(nb)
-
-
-def test_the_tensorflow_check_refuses_an_unneeded_set_up() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(setup_cell_source()),
-        nbformat.v4.new_code_cell(TENSORFLOW_CELL),
-        nbformat.v4.new_code_cell("import numpy as np"),
-    ]
-    with pytest.raises(AssertionError, match="side effect"):
-        check_tensorflow_is_asked_for(nb)
+    else:
+        with pytest.raises(AssertionError, match=problem):
+            check_tensorflow_is_asked_for(nb)

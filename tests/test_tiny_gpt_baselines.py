@@ -194,7 +194,7 @@ def test_unigram_alpha_choice_and_ties():
     [
         (np.array([1, 2, 3]), "2-D array"),
         (np.array([[1], [1]]), "2-D array"),
-        (np.array([[1.0, 2.0]]), "integer token ids"),
+        (np.array([[1.0, 2.0]]), "token ids must be integers"),
         (np.array([[1, 2, 5]]), r"lie in 0\.\.4"),
         (np.array([[1, 2, -1]]), r"lie in 0\.\.4"),
         (np.array([[2, 3, 4]]), "start with <bos>"),

@@ -495,16 +495,21 @@ def test_split_is_deterministic_and_independent_of_order() -> None:
     assert split_of(P.split_poems(shuffled)) == split_of(first)
 
 
+def assert_groups_kept_together(splits: Splits, groups: list[list[Poem]]) -> None:
+    """No text or line shared across splits; each group in one split; and, so that this is not
+    vacuous, the groups spread over all three splits."""
+    assert set(P.cross_split_overlap(splits).values()) == {0}
+    where = split_of(splits)
+    for group in groups:
+        assert len({where[p.text] for p in group}) == 1, [p.title for p in group]
+    assert {where[group[0].text] for group in groups} == {"train", "validation", "test"}
+
+
 def test_split_is_disjoint_and_keeps_families_together() -> None:
     corpus, families = synthetic_corpus()
     splits = P.split_poems(corpus)
     assert sum(len(part) for _, part in splits.items()) == len(corpus)
-    assert set(P.cross_split_overlap(splits).values()) == {0}
-    where = split_of(splits)
-    for family in families:
-        assert len({where[p.text] for p in family}) == 1, [p.title for p in family]
-    # not vacuous: the families do spread over the three splits
-    assert {where[family[0].text] for family in families} == {"train", "validation", "test"}
+    assert_groups_kept_together(splits, families)
 
 
 def test_split_keeps_a_chain_of_shared_lines_in_one_split() -> None:
@@ -518,11 +523,7 @@ def test_split_keeps_a_chain_of_shared_lines_in_one_split() -> None:
         t = [random_line(rng), random_line(rng), random_line(rng), v[7]]
         chains.append([make_poem(q, f"q{k}"), make_poem(v, f"v{k}"), make_poem(t, f"t{k}")])
     splits = P.split_poems([p for chain in chains for p in chain])
-    assert set(P.cross_split_overlap(splits).values()) == {0}
-    where = split_of(splits)
-    for chain in chains:
-        assert len({where[p.text] for p in chain}) == 1, [p.title for p in chain]
-    assert {where[chain[0].text] for chain in chains} == {"train", "validation", "test"}
+    assert_groups_kept_together(splits, chains)
 
 
 def test_split_groups_but_does_not_drop_poems_of_both_kinds() -> None:

