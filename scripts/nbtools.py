@@ -178,6 +178,14 @@ def toc_files() -> list[str]:
     return found
 
 
+def uses_local_model(path: Path) -> bool:
+    """Whether the notebook runs the local language model (torch): such notebooks run with one
+    torch thread on a core of their own when two notebooks share the machine (conftest.py,
+    scripts/colab_check.py); the others keep every core."""
+    nb = nbformat.read(path, as_version=4)
+    return any("load_local_model" in c.source for c in nb.cells if c.cell_type == "code")
+
+
 def notebooks() -> list[Path]:
     """Every notebook of the book, in ``_toc.yml`` order."""
     return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]

@@ -19,6 +19,7 @@ The checks here take a second and catch most of what would make it fail:
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import sys
@@ -263,3 +264,33 @@ def test_closing_line_is_the_plain_form_ci_reads() -> None:
         colab_check.Result("c.ipynb", "skipped"),
     ]
     assert colab_check.closing_line(results) == "colab: 1 passed, 1 failed, 1 skipped"
+
+
+def test_longest_notebooks_run_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtimes = tmp_path / "runtimes.json"
+    runtimes.write_text('{"chapters/a.ipynb": 5.0, "chapters/b.ipynb": 300.0}')
+    monkeypatch.setattr(colab_check, "RUNTIMES", runtimes)
+    paths = [ROOT / "chapters" / n for n in ("a.ipynb", "b.ipynb", "new.ipynb")]
+    # never measured: first, since nothing says it is short
+    assert [p.name for p in colab_check.longest_first(paths)] == ["new.ipynb", "b.ipynb", "a.ipynb"]
+
+
+def test_a_copied_environment_gets_its_own_kernel(tmp_path: Path) -> None:
+    env = tmp_path / "colab-env-x"
+    colab_check.write_kernel_spec(env)
+    spec = json.loads(
+        (env / "share/jupyter/kernels" / colab_check.KERNEL_NAME / "kernel.json").read_text()
+    )
+    assert spec["argv"][0] == str(env / "bin" / "python")
+    assert "google.colab" in spec["argv"][-1]
+
+
+def test_the_language_model_notebooks_are_known() -> None:
+    from nbtools import uses_local_model
+
+    using = {p.relative_to(ROOT).as_posix() for p in notebooks() if uses_local_model(p)}
+    assert using == {
+        "chapters/roadmap/cultural_advantage.ipynb",
+        "chapters/prompting/prompt_experiments.ipynb",
+        "chapters/prompting/ladder.ipynb",
+    }
