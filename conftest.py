@@ -4,6 +4,14 @@ nbval runs the notebooks; their outputs are compared by scripts/nbcompare.py (th
 the Colab emulation uses), through the thin plugin tests/nbval_tolerance.py loaded here: exact,
 except stderr, images and the few things tests/nbval_sanitize.cfg masks, and numbers that come out
 of training within the tolerance their cell declares.
+
+How the two workers of `make test` share the two cores (pytest-xdist, --dist loadfile: each file,
+a notebook or a test module, runs whole in one worker): a TensorFlow notebook runs alone, on both
+cores; every other file runs on its worker's own core, beside another such file. The workers agree
+through a lock file that a TensorFlow notebook holds exclusively and anything else shared. Why, per
+kind of notebook: ``nbtools.notebook_kind``. The outputs do not depend on it: the thread counts
+that decide the arithmetic are fixed (``mnist_lib.runtime``), and torch computes the same with one
+thread as with two (``make platform`` runs every notebook on one core).
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,57 +31,72 @@ sys.path.insert(0, str(ROOT / "tests"))  # nbval_tolerance
 pytest_plugins = ["nbval_tolerance"]
 RUNTIMES = ROOT / "chapters" / "about" / "runtimes.json"
 
-
-WORKER_CORE: int | None = None  # the core of this xdist worker, when there is one per worker
-ALL_CORES: set[int] = set()  # the cores the worker may use
+WORKER_CORE: int | None = None  # this worker's own core, when there is one per worker
+ALL_CORES: set[int] = set()
+LOCK_PATH: Path | None = None
+HELD: dict[str, object] = {}  # the file whose lock this worker holds -> the open lock file
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Give each xdist worker of `make test` a core of its own (while there are enough cores)."""
-    global WORKER_CORE, ALL_CORES
+    global WORKER_CORE, ALL_CORES, LOCK_PATH
     worker = getattr(config, "workerinput", None)
     if worker is None or not hasattr(os, "sched_setaffinity"):
-        return
+        return  # a plain pytest run: nothing is pinned or locked
     ALL_CORES = set(os.sched_getaffinity(0))
     if len(ALL_CORES) >= int(worker["workercount"]):
         WORKER_CORE = sorted(ALL_CORES)[int(worker["workerid"].removeprefix("gw"))]
+        LOCK_PATH = Path(tempfile.gettempdir()) / f"book-cores-{worker['testrunuid']}.lock"
+
+
+def _kind(path: Path) -> str:
+    from nbtools import notebook_kind
+
+    return notebook_kind(path) if path.suffix == ".ipynb" else "tests"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Before nbval starts a notebook's kernel, choose the cores it may use (it inherits them).
-
-    Two notebooks run side by side in `make test`. A notebook that runs the local language model
-    gets its worker's core alone: torch then uses one thread (``prompt_lab.local`` caps it at the
-    usable cores), and two such notebooks never make four spinning torch threads fight over two
-    cores. Every other notebook keeps both cores: TensorFlow's two threads
-    (``mnist_lib.runtime.THREADS``) run far slower squeezed onto one. The outputs do not depend on
-    it: the thread counts that decide the arithmetic are fixed, and torch computes the same with
-    one thread as with two (``make platform`` runs every notebook on one core).
-    """
-    parent = item.parent
-    if WORKER_CORE is None or type(parent).__name__ != "IPyNbFile" or parent.kernel is not None:
+    """Before the first item of a file (so before nbval starts a notebook's kernel, which
+    inherits the cores): wait for the lock, then take the file's cores."""
+    key = str(item.path)
+    if WORKER_CORE is None or LOCK_PATH is None or key in HELD:
         return
-    from nbtools import uses_local_model
+    import fcntl
 
-    os.sched_setaffinity(0, {WORKER_CORE} if uses_local_model(Path(str(item.path))) else ALL_CORES)
+    alone = _kind(Path(key)) == "tensorflow"
+    lock = open(LOCK_PATH, "a")  # noqa: SIM115 (held until the file's last item is torn down)
+    fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+    HELD[key] = lock
+    os.sched_setaffinity(0, ALL_CORES if alone else {WORKER_CORE})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After the last item of a file (its kernel shut down): give the lock back."""
+    yield
+    key = str(item.path)
+    if key in HELD and (nextitem is None or str(nextitem.path) != key):
+        HELD.pop(key).close()  # closing the file releases its lock
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest first, so that the two workers of `make test` finish together: the notebooks by
-    their last measured run time (chapters/about/runtimes.json), then the test files. Each file's
-    items keep their order (a notebook's cells run top to bottom in one worker, --dist loadfile)."""
+    """The order in which the two workers take the files: the language-model notebooks first
+    (two side by side, one core each), then the test modules and the NumPy notebooks, then the
+    TensorFlow notebooks (one at a time, on both cores); longest first within each group, by their
+    last measured run time (chapters/about/runtimes.json). Each file's items keep their order: a
+    notebook's cells run top to bottom in one worker."""
     seconds = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
+    rank = {"local-model": 0, "tests": 1, "numpy": 1, "tensorflow": 2}
+    kinds: dict[Path, str] = {}
 
-    def weight(item: pytest.Item) -> float:
+    def key(item: pytest.Item) -> tuple[int, float]:
         path = Path(str(item.path)).resolve()
-        return (
-            seconds.get(path.relative_to(ROOT).as_posix(), 0.0)
-            if path.is_relative_to(ROOT)
-            else 0.0
-        )
+        if path not in kinds:
+            kinds[path] = _kind(path)
+        rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else ""
+        return rank[kinds[path]], -seconds.get(rel, 0.0)
 
-    items.sort(key=lambda item: -weight(item))  # stable: the order within a file is kept
+    items.sort(key=key)  # stable: the order within a file is kept
 
 
 @pytest.fixture(scope="session")

@@ -64,11 +64,13 @@ class LocalModel(ChatBackend):
         self.device = next(model.parameters()).device
         self._torch = torch
         self._lock = threading.Lock()  # one forward pass at a time (the HTTP server is threaded)
-        eos = tokenizer.eos_token_id
+        self.end_of_turn = end_of_turn_id(tokenizer)
         self._gen_kwargs = {
             "do_sample": False,
-            "eos_token_id": eos,
-            "pad_token_id": tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos,
+            "eos_token_id": self.end_of_turn,  # an answer ends where the chat template ends a turn
+            "pad_token_id": (
+                tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.end_of_turn
+            ),
         }
 
     # -- prompts -------------------------------------------------------------------------------
@@ -241,8 +243,7 @@ class LocalModel(ChatBackend):
         if not encoded:
             return []
         shared = _shared_prefix(encoded)
-        eos = self._gen_kwargs["eos_token_id"]
-        conts = [self._encode(label) + [eos] for label in labels]
+        conts = [self._encode(label) + [self.end_of_turn] for label in labels]
         order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i]), i))
         results: list[dict[str, float]] = [{} for _ in encoded]
         with self._lock, self._torch.inference_mode():
@@ -312,6 +313,27 @@ class LocalModel(ChatBackend):
                 scores[r][k] += float(picked[r].sum())
             cache.crop(-tail)  # negative: remove this many tokens (every version agrees)
         return scores
+
+
+def end_of_turn_id(tokenizer: Any) -> int:
+    """The token that closes an assistant's turn in the model's chat template (``<|im_end|>`` for
+    SmolLM2): where a generated answer stops, and the token that label scoring appends to each label.
+
+    It is read from the chat template itself, as the first token after an assistant message's text,
+    not taken from ``tokenizer.eos_token_id``: transformers' GGUF loader names a different token
+    as end-of-sequence from one version to another (5.15, Colab's in 2026, says ``<|im_start|>``;
+    5.24 says ``<|im_end|>``), and with the wrong one every label score is off by several nats.
+    A tokenizer without a chat template gives its ``eos_token_id``.
+    """
+    marker = "Answer7"
+    chat = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": marker}]
+    try:
+        text = tokenizer.apply_chat_template(chat, tokenize=False)
+    except (AttributeError, ValueError):  # no chat template
+        return tokenizer.eos_token_id
+    after = text[text.rindex(marker) + len(marker) :]
+    ids = tokenizer(after, add_special_tokens=False)["input_ids"] if after.strip() else []
+    return ids[0] if ids else tokenizer.eos_token_id
 
 
 @contextlib.contextmanager

@@ -61,7 +61,7 @@ from packaging.utils import canonicalize_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nbcompare import CellDifference, cell_mode, compare_notebooks, read_sanitize  # noqa: E402
-from nbtools import ROOT, RUNTIMES, notebooks, uses_local_model  # noqa: E402
+from nbtools import ROOT, RUNTIMES, notebook_kind, notebooks  # noqa: E402
 
 LIST = ROOT / "tests" / "colab_preinstalled.txt"
 COLAB_SANITIZE = ROOT / "tests" / "colab_sanitize.cfg"
@@ -588,11 +588,16 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def longest_first(paths: list[Path]) -> list[Path]:
-    """The notebooks by their last measured run time (``runtimes.json``), longest first, so that
-    the workers finish together; unmeasured ones first of all."""
+def in_running_order(paths: list[Path]) -> list[Path]:
+    """The order in which the workers take the notebooks: the language-model ones, then the NumPy
+    ones, then the TensorFlow ones (as in `make test`, see conftest.py); longest first within each
+    group, by the last measured run time (``runtimes.json``; unmeasured ones first of all)."""
     seconds = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
-    return sorted(paths, key=lambda p: -seconds.get(display_name(p), float("inf")))
+    rank = {"local-model": 0, "numpy": 1, "tensorflow": 2}
+    return sorted(
+        paths,
+        key=lambda p: (rank[notebook_kind(p)], -seconds.get(display_name(p), float("inf"))),
+    )
 
 
 def run(args: argparse.Namespace, start: float) -> int:
@@ -614,7 +619,7 @@ def run(args: argparse.Namespace, start: float) -> int:
     with tempfile.TemporaryDirectory(prefix="colab-src-") as tmp:
         source = copy_checkout(Path(tmp) / "ai-startup-book")
         wheel = build_wheel(envs[0] / "bin" / "python", source, Path(tmp) / "wheel")
-        for result in run_workers(longest_first(todo), envs, wheel, Path(tmp), args):
+        for result in run_workers(in_running_order(todo), envs, wheel, Path(tmp), args):
             results[result.notebook] = result
     for env in envs:
         restore(env)
@@ -634,22 +639,30 @@ def run_workers(
     """Run ``paths`` in order, one child process per notebook, at most one per environment at a
     time; yield each result as it finishes.
 
-    While there is a core for each worker, a notebook that runs the local language model runs on
-    its worker's core alone, and every other notebook keeps all cores, as in `make test` (see
-    conftest.py for why). The outputs do not depend on it.
+    With a core for each worker, the cores are shared as in `make test` (conftest.py): a TensorFlow
+    notebook runs alone on every core, and starts only when nothing else runs; any other notebook
+    runs on its worker's core. The outputs do not depend on it.
     """
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    pin = len(cores) >= len(envs) > 1
+    share = len(cores) >= len(envs) > 1
     pending, free = list(paths), list(envs)
     running: dict[subprocess.Popen, tuple[Path, Path, Path]] = {}
+    kinds = {path: notebook_kind(path) for path in paths}
     while pending or running:
         while pending and free:
-            path, env = pending.pop(0), free.pop(0)
+            path = pending[0]
+            alone = kinds[path] == "tensorflow"
+            if share and (
+                (alone and running) or any(kinds[p] == "tensorflow" for p, _, _ in running.values())
+            ):
+                break  # wait: a TensorFlow notebook runs alone
+            pending.pop(0)
+            env = free.pop(0)
             out = tmp / f"result-{len(pending)}-{path.stem}.json"
             cmd = [sys.executable, __file__, "--worker-env", str(env), "--source", str(wheel)]
             cmd += ["--notebook", str(path), "--json", str(out), "--timeout", str(args.timeout)]
             cmd += ["--keep"] * args.keep + ["--no-compare"] * args.no_compare
-            if pin and uses_local_model(path):
+            if share and not alone:
                 cmd += ["--core", str(cores[envs.index(env)])]
             log(f"{display_name(path)}: running (worker {envs.index(env)})")
             running[subprocess.Popen(cmd)] = (path, env, out)

@@ -178,12 +178,26 @@ def toc_files() -> list[str]:
     return found
 
 
-def uses_local_model(path: Path) -> bool:
-    """Whether the notebook runs the local language model (torch): such notebooks run with one
-    torch thread on a core of their own when two notebooks share the machine (conftest.py,
-    scripts/colab_check.py); the others keep every core."""
+def notebook_kind(path: Path) -> str:
+    """How a notebook uses the CPU, for running two side by side (conftest.py for `make test`,
+    scripts/colab_check.py for `make colab`):
+
+    - ``"tensorflow"``: it trains with TensorFlow (the :data:`TENSORFLOW_CELL`), on two threads
+      that split each operation in equal halves. It runs alone: squeezed onto one core, or beside
+      another notebook, the half that waits for a busy core holds up the other, and the notebook
+      takes two to four times as long.
+    - ``"local-model"``: it runs the local language model (torch). It runs on one core of its own,
+      where torch uses one thread (``prompt_lab.local`` caps the threads at the usable cores) and
+      computes the same as with two.
+    - ``"numpy"``: anything else (one BLAS thread); on one core of its own.
+    """
     nb = nbformat.read(path, as_version=4)
-    return any("load_local_model" in c.source for c in nb.cells if c.cell_type == "code")
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    if any(s.strip() == TENSORFLOW_CELL.strip() for s in sources):
+        return "tensorflow"
+    if any("load_local_model" in s for s in sources):
+        return "local-model"
+    return "numpy"
 
 
 def notebooks() -> list[Path]:

@@ -266,13 +266,26 @@ def test_closing_line_is_the_plain_form_ci_reads() -> None:
     assert colab_check.closing_line(results) == "colab: 1 passed, 1 failed, 1 skipped"
 
 
-def test_longest_notebooks_run_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_running_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Language-model notebooks, then NumPy ones, then TensorFlow ones; longest first in each."""
+    chapters = ROOT / "chapters"
     runtimes = tmp_path / "runtimes.json"
-    runtimes.write_text('{"chapters/a.ipynb": 5.0, "chapters/b.ipynb": 300.0}')
+    runtimes.write_text(
+        '{"chapters/mnist/cnn.ipynb": 300.0, "chapters/mnist/baseline.ipynb": 30.0,'
+        ' "chapters/mnist/mnist_data.ipynb": 4.0, "chapters/prompting/ladder.ipynb": 200.0,'
+        ' "chapters/prompting/prompt_experiments.ipynb": 400.0}'
+    )
     monkeypatch.setattr(colab_check, "RUNTIMES", runtimes)
-    paths = [ROOT / "chapters" / n for n in ("a.ipynb", "b.ipynb", "new.ipynb")]
-    # never measured: first, since nothing says it is short
-    assert [p.name for p in colab_check.longest_first(paths)] == ["new.ipynb", "b.ipynb", "a.ipynb"]
+    names = ["mnist/baseline", "mnist/mnist_data", "mnist/cnn", "prompting/ladder"]
+    names += ["prompting/prompt_experiments"]
+    order = colab_check.in_running_order([chapters / f"{n}.ipynb" for n in names])
+    assert [p.stem for p in order] == [
+        "prompt_experiments",
+        "ladder",
+        "mnist_data",
+        "cnn",
+        "baseline",
+    ]
 
 
 def test_a_copied_environment_gets_its_own_kernel(tmp_path: Path) -> None:
@@ -285,12 +298,18 @@ def test_a_copied_environment_gets_its_own_kernel(tmp_path: Path) -> None:
     assert "google.colab" in spec["argv"][-1]
 
 
-def test_the_language_model_notebooks_are_known() -> None:
-    from nbtools import uses_local_model
+def test_notebook_kinds() -> None:
+    from nbtools import notebook_kind
 
-    using = {p.relative_to(ROOT).as_posix() for p in notebooks() if uses_local_model(p)}
-    assert using == {
+    kinds = {p.relative_to(ROOT).as_posix(): notebook_kind(p) for p in notebooks()}
+    assert {n for n, k in kinds.items() if k == "local-model"} == {
         "chapters/roadmap/cultural_advantage.ipynb",
         "chapters/prompting/prompt_experiments.ipynb",
         "chapters/prompting/ladder.ipynb",
     }
+    assert (
+        kinds["chapters/mnist/cnn.ipynb"]
+        == kinds["chapters/tiny_gpt/char_gpt.ipynb"]
+        == "tensorflow"
+    )
+    assert kinds["chapters/mnist/mnist_data.ipynb"] == "numpy"

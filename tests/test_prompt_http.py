@@ -145,6 +145,21 @@ def test_real_model_label_scores_are_log_probabilities(local_model) -> None:
         local_model.label_logprobs(messages, ["billing", "billing"])
 
 
+def test_answers_end_at_the_chat_templates_end_of_turn(local_model) -> None:
+    """Label scores and generation use <|im_end|>, whatever the tokenizer calls end-of-sequence:
+    transformers 5.15 loads the GGUF tokenizer with <|im_start|> as its eos token."""
+    import copy
+
+    from prompt_lab.local import end_of_turn_id
+
+    im_end = local_model.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert local_model.end_of_turn == im_end and local_model._gen_kwargs["eos_token_id"] == im_end
+    as_in_515 = copy.deepcopy(local_model.tokenizer)
+    as_in_515.eos_token = "<|im_start|>"
+    assert as_in_515.eos_token_id != im_end
+    assert end_of_turn_id(as_in_515) == im_end
+
+
 def test_shared_prefix_cache_gives_the_same_scores(local_model) -> None:
     """Scoring several chats reuses (and cuts back) one cache; it must match scoring each alone."""
     chats = [
@@ -164,7 +179,7 @@ def _reference_logprob(model, messages, label: str) -> float:
     import torch
 
     prompt = model._encode(model.prompt_text(messages))
-    cont = model._encode(label) + [model.tokenizer.eos_token_id]
+    cont = model._encode(label) + [model.tokenizer.convert_tokens_to_ids("<|im_end|>")]
     ids = torch.tensor([prompt + cont[:-1]])
     with torch.inference_mode():
         logp = torch.log_softmax(model.model(ids).logits[0].float(), dim=-1)

@@ -117,30 +117,7 @@ def test_finetune_rejects_bad_input(local_model) -> None:
         block_inputs(local_model, [], last)
 
 
-def test_the_winning_rung_keeps_its_held_out_accuracy(local_model) -> None:
-    """The ladder's winner (chapters/prompting/ladder.ipynb), retrained as the notebook trains it,
-    must stay above the low end of the 95% interval the notebook measured and stored, not above
-    its point value: a rerun on other hardware may move by a ticket or two, a real regression
-    moves by more."""
-    import json
-    from pathlib import Path
-
-    from prompt_lab import load_tickets
-    from prompt_lab.finetune import block_inputs, finetune_top
-
-    results = json.loads(
-        (Path(__file__).resolve().parents[1] / "chapters/about/results.json").read_text()
-    )
-    stored = next(r for r in results if r["name"] == "ladder_finetune_accuracy")
-    dev, heldout = load_tickets("dev"), load_tickets("heldout")
-    first_block = local_model.model.config.num_hidden_layers - 4  # TRAINED_BLOCKS = 4
-    tuned = finetune_top(
-        local_model,
-        block_inputs(local_model, [t.text for t in dev], first_block),
-        [t.label for t in dev],
-        epochs=8,
-        seed=42,
-    )
-    predicted = tuned.predict([t.text for t in heldout])
-    accuracy = 100 * np.mean([p == t.label for p, t in zip(predicted, heldout, strict=True)])
-    assert accuracy >= stored["low"], f"{accuracy:.1f}% < {stored['low']}% (stored {stored})"
+# The winning rung's held-out accuracy is checked where it is computed: nbval re-runs
+# chapters/prompting/ladder.ipynb (the fine-tuning included) and compares the accuracy with the
+# stored one within its declared tolerance, and the notebook asserts the 90% goal. Retraining the
+# same model here again cost three minutes of every test run and checked less.

@@ -222,3 +222,16 @@ def test_compare_seeds_matches_welchs_formula_by_hand():
     assert result.p_value < 0.001
     same = compare_seeds(a, a)
     assert same.p_value == pytest.approx(1.0) and same.difference == 0
+
+
+def test_p_values_below_the_floor_print_as_a_bound() -> None:
+    from uncertainty.paired import format_p
+
+    # 40 items only A gets right, 2 only B: p = 2 * (1 + 42 + 861) / 2**42 = 4.1e-10
+    strong = mcnemar([True] * 40 + [False] * 2, [False] * 40 + [True] * 2)
+    assert strong.p_value == pytest.approx(2 * (1 + 42 + 861) / 2**42)
+    assert strong.format("A", "B").endswith("exact McNemar p < 0.0001")
+    # 3 against 0: p = 2 / 2**3 = 0.25
+    weak = mcnemar([True] * 3, [False] * 3)
+    assert weak.format("A", "B").endswith("exact McNemar p = 0.25")
+    assert format_p(0.0001) == "p = 0.0001" and format_p(0.0000999) == "p < 0.0001"

@@ -25,6 +25,16 @@ from uncertainty._checks import check_confidence, check_paired
 from uncertainty.intervals import Interval, bootstrap_interval
 
 
+P_FLOOR = 1e-4
+"""p-values below this are printed as ``p < 0.0001``: their exact size moves with the last few
+items a model gets right (another seed, another machine), and any of them means the same."""
+
+
+def format_p(p: float) -> str:
+    """``"p = 0.031"`` (two significant digits), or ``"p < 0.0001"`` below :data:`P_FLOOR`."""
+    return "p < 0.0001" if p < P_FLOOR else f"p = {p:.2g}"
+
+
 @dataclass(frozen=True)
 class McNemarResult:
     """Outcome of McNemar's test on two classifiers A and B scored on the same ``n`` items."""
@@ -43,7 +53,7 @@ class McNemarResult:
         items = "item" if self.only_a_right == 1 else "items"
         return (
             f"{a} right and {b} wrong on {self.only_a_right:,} {items}, the reverse on "
-            f"{self.only_b_right:,} (of {self.n:,}); exact McNemar p = {self.p_value:.2g}"
+            f"{self.only_b_right:,} (of {self.n:,}); exact McNemar {format_p(self.p_value)}"
         )
 
     def __str__(self) -> str:
@@ -84,7 +94,7 @@ class SignTestResult:
     def format(self, a: str = "A", b: str = "B") -> str:
         return (
             f"{a} higher on {self.a_higher}, {b} higher on {self.b_higher}, ties {self.ties} "
-            f"(of {self.n}); two-sided sign test p = {self.p_value:.2g}"
+            f"(of {self.n}); two-sided sign test {format_p(self.p_value)}"
         )
 
     def __str__(self) -> str:
