@@ -39,6 +39,10 @@ fails the cell, so a tolerance cannot silently cover a value it was not declared
 that declares tolerances, a table shown as both ``text/plain`` and ``text/html`` is compared
 through its ``text/plain`` form.
 
+A result record (``uncertainty.report``, glued as JSON for the About page) is compared field by
+field: its ``value``, ``low`` and ``high`` within the tolerances declared for the line that
+``report`` prints (the record's label), everything else exactly.
+
 The tolerances are 5 standard deviations of the seed-to-seed spread measured by
 ``benchmarks/seed_spread.py``, which writes them into the metadata.
 
@@ -49,6 +53,7 @@ Used by ``tests/nbval_tolerance.py`` (pass a, ``make test``) and ``scripts/colab
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -57,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 METADATA_KEY = "tolerance"
+RECORD_PREFIX = "result_"  # the glue names of result records (uncertainty.results.RESULT_PREFIX)
 GLUE_PREFIX = "application/papermill.record/"
 TEXT_KEYS = ("text/plain", GLUE_PREFIX + "text/plain")
 # A number: digits with optional thousands separators, decimals and exponent; not part of a word
@@ -155,6 +161,8 @@ def reconcile(
                     problems.append(f"{key!r}: a glued value takes one tolerance, not a list")
                     continue
                 new_box[new_key] = _merge_line(ref_text, new_text, [tolerance])
+            elif glue.startswith(RECORD_PREFIX):
+                new_box[new_key] = _merge_record(ref_text, new_text, spec)
             continue
         ref_lines = ref_text.split("\n")
         new_lines = new_text.split("\n")
@@ -210,6 +218,42 @@ def _merge_line(ref_line: str, new_line: str, tolerances: Sequence[Tolerance]) -
         if abs(ref.value - new.value) > tolerance + slack * 1.000001:
             return new_line
     return ref_line
+
+
+def _merge_record(ref_text: str, new_text: str, spec: Mapping[str, Any]) -> str:
+    """A result record (``uncertainty.report``, glued as JSON) compared field by field: its
+    ``value``, ``low`` and ``high`` within the tolerances declared for the line that ``report``
+    prints (the record's label: its first three numbers), everything else exactly. The stored
+    text if they agree, else ``new_text`` (for the exact comparison to report)."""
+    try:
+        ref, new = json.loads(ref_text), json.loads(new_text)
+    except ValueError:
+        return new_text
+    if not (isinstance(ref, dict) and isinstance(new, dict)) or set(ref) != set(new):
+        return new_text
+    declared = spec.get(str(ref.get("label")))
+    if declared is None:
+        return new_text
+    tolerances = declared if isinstance(declared, list) else [declared]
+    fields = [f for f in ("value", "low", "high") if f in ref][: len(tolerances)]
+    if any(ref[k] != new[k] for k in ref if k not in fields):
+        return new_text
+    for field, tolerance in zip(fields, tolerances, strict=False):
+        if tolerance is None:
+            if ref[field] != new[field]:
+                return new_text
+            continue
+        if not all(isinstance(x, (int, float)) for x in (ref[field], new[field])):
+            return new_text
+        slack = max(_last_digit(ref[field]), _last_digit(new[field]))
+        if abs(ref[field] - new[field]) > tolerance + slack * 1.000001:
+            return new_text
+    return ref_text
+
+
+def _last_digit(value: float) -> float:
+    found = numbers_in(str(value))
+    return found[0].last_digit if found else 0.0
 
 
 def _between_numbers(line: str, found: Sequence[Number]) -> list[str]:

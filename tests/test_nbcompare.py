@@ -248,3 +248,38 @@ def test_colab_rules_normalise_only_what_they_name() -> None:
     stored, fresh = [result(series.format("str"))], [result(series.format("object"))]
     assert compare_outputs(stored, fresh, sanitize=rules) == []
     assert compare_outputs(stored, [result(series.format("int64"))], sanitize=rules) != []
+
+
+def record(value: float, low: float, high: float, interval: str = "95% bootstrap interval") -> dict:
+    text = json.dumps(
+        {
+            "name": "margin",
+            "label": "GPT margin",
+            "value": value,
+            "low": low,
+            "high": high,
+            "n": 345,
+            "unit": "",
+            "interval": interval,
+        }
+    )
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"application/papermill.record/text/plain": text},
+        metadata={"scrapbook": {"name": "result_margin"}},
+    )
+
+
+def test_a_result_record_is_compared_with_the_tolerances_of_its_printed_line() -> None:
+    """value, low and high within the tolerances of the line `report` prints; the rest exact."""
+    spec = {"GPT margin": [0.088, 0.089, 0.089, None, None]}
+    line = stream("GPT margin: 0.399 [0.363, 0.433] (95% bootstrap interval, n = 345 items)\n")
+    moved = stream("GPT margin: 0.441 [0.407, 0.475] (95% bootstrap interval, n = 345 items)\n")
+    stored = [line, record(0.399, 0.363, 0.433)]
+    assert compare_outputs(stored, [moved, record(0.441, 0.407, 0.475)], spec) == []
+    assert (
+        compare_outputs(stored, [moved, record(0.441, 0.407, 0.575)], spec) != []
+    )  # high moved 0.142
+    changed = record(0.441, 0.407, 0.475, "95% Wilson interval")
+    assert compare_outputs(stored, [moved, changed], spec) != []  # a word of the record
+    assert compare_outputs(stored, [moved, record(0.441, 0.407, 0.475)]) != []  # no declaration
