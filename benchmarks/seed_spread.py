@@ -187,8 +187,8 @@ def round_up(x: float, digits: int = 2) -> float:
 
 def declare(spread: dict) -> list[str]:
     """Write 5-sd tolerances into the notebooks' cell metadata; return what could not be declared."""
-    from nbtools import normalise
     from nbcompare import METADATA_KEY
+    from nbtools import normalise
 
     problems: list[str] = []
     for rel, info in spread.items():

@@ -24,7 +24,6 @@ from scipy import stats
 from uncertainty._checks import check_confidence, check_paired
 from uncertainty.intervals import Interval, bootstrap_interval
 
-
 P_FLOOR = 1e-4
 """p-values below this are printed as ``p < 0.0001``: their exact size moves with the last few
 items a model gets right (another seed, another machine), and any of them means the same."""
