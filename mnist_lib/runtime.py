@@ -16,10 +16,12 @@ Every effect here is process-wide, and each function says which ones it has.
 
 Reproducible across machines, not only on one: :func:`pin_numerics` gives every run one numerical
 configuration (thread counts, and an instruction-set cap for oneDNN, OpenBLAS, MKL, NumPy and
-torch), so that the stored outputs come out bit for bit the same on any x86-64 CPU with AVX2, with
-any number of cores. What still differs elsewhere (a GPU, an Arm Mac) is compared within measured
-tolerances (``tests/nbval_tolerance.py``). This module imports nothing heavy at the top, because
-those settings only take effect if they are made before NumPy, TensorFlow or torch load.
+torch), so that the stored outputs come out bit for bit the same on one kind of CPU with any number
+of cores. Not on every x86-64 CPU with AVX2: training on an AMD EPYC moves a few test predictions
+against the machine that stored the MNIST outputs. What differs elsewhere (another CPU, a GPU, an
+Arm Mac) is compared within measured tolerances (``scripts/nbcompare.py``). This module imports
+nothing heavy at the top, because those settings only take effect if they are made before NumPy,
+TensorFlow or torch load.
 
 Introduced with the MNIST project's opening chapter; used by all chapters.
 """

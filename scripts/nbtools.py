@@ -77,7 +77,7 @@ def book_packages() -> list[str]:
 
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-CELL_METADATA_KEEP = ("tags", "tolerance")  # tolerance: tests/nbval_tolerance.py
+CELL_METADATA_KEEP = ("tags", "tolerance")  # tolerance: scripts/nbcompare.py
 
 
 def normalise(nb: nbformat.NotebookNode, *, gpu: bool | None = None) -> nbformat.NotebookNode:

@@ -313,3 +313,13 @@ def test_notebook_kinds() -> None:
         == "tensorflow"
     )
     assert kinds["chapters/mnist/mnist_data.ipynb"] == "numpy"
+
+
+def test_colab_only_installs_print_no_progress_bars() -> None:
+    """pip draws download progress bars on stdout even with -q; on Colab they would be output that
+    the stored notebook (run where the Colab branch is skipped) does not have."""
+    for path in notebooks():
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and cell.source != setup_cell_source():
+                if '"pip", "install"' in cell.source:
+                    assert '"--progress-bar", "off"' in cell.source, path.name
