@@ -60,7 +60,8 @@ book: setup data mathjax
 
 # Pass (a): unit tests, lint, nbval over every notebook, and the browser tests of the freshly built
 # book, in one pytest run on two workers (pytest-xdist). --dist loadfile keeps each notebook's cells
-# in order in one worker; conftest.py hands out the longest notebooks first. The JUnit report
+# in order in one worker; conftest.py orders the files and shares the two cores between them
+# (a TensorFlow notebook alone on both, anything else on one each). The JUnit report
 # gives .ci/run its breakdown. With NB=chapters/.../x.ipynb: the unit tests and that notebook only,
 # without building the book (the fast loop while changing one chapter).
 JOBS   ?= 2

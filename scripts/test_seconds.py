@@ -41,7 +41,9 @@ def main(argv: list[str]) -> int:
     notebooks = {f: s for f, s in totals.items() if f.endswith(".ipynb")}
     browser = sum(s for f, s in totals.items() if f.endswith("test_browser.py"))
     unit = sum(totals.values()) - sum(notebooks.values()) - browser
-    print("\n===== pass (a), test seconds by kind (two workers: about twice the wall time) =====")
+    print(
+        "\n===== pass (a), test seconds by kind (two workers; waits for the cores included) ====="
+    )
     print(f"{'unit tests and lint':<44} {unit:8.0f}")
     print(f"{'browser tests':<44} {browser:8.0f}")
     print(f"{'notebooks under nbval':<44} {sum(notebooks.values()):8.0f}")
