@@ -31,6 +31,14 @@ sys.path.insert(0, str(ROOT / "tests"))  # nbval_tolerance
 pytest_plugins = ["nbval_tolerance"]
 RUNTIMES = ROOT / "chapters" / "about" / "runtimes.json"
 
+try:  # the property tests draw the same examples on every run: a red CI is a real change, not luck
+    from hypothesis import settings
+
+    settings.register_profile("book", derandomize=True, database=None)
+    settings.load_profile("book")
+except ImportError:  # hypothesis not installed: its tests are skipped anyway
+    pass
+
 WORKER_CORE: int | None = None  # this worker's own core, when there is one per worker
 ALL_CORES: set[int] = set()
 LOCK_PATH: Path | None = None
