@@ -88,21 +88,20 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The order in which the two workers take the files: the language-model notebooks first
-    (two side by side, one core each), then the test modules and the NumPy notebooks, then the
-    TensorFlow notebooks (one at a time, on both cores); longest first within each group, by their
-    last measured run time (chapters/about/runtimes.json). Each file's items keep their order: a
-    notebook's cells run top to bottom in one worker."""
+    """The order in which the two workers take the files: ``nbtools.running_order_key`` (the
+    TensorFlow notebooks first, one at a time on both cores; then the rest two side by side,
+    longest first). Each file's items keep their order: a notebook's cells run top to bottom in
+    one worker."""
+    from nbtools import running_order_key
+
     seconds = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
-    rank = {"local-model": 0, "tests": 1, "numpy": 1, "tensorflow": 2}
-    kinds: dict[Path, str] = {}
+    keys: dict[str, tuple[int, float]] = {}
 
     def key(item: pytest.Item) -> tuple[int, float]:
-        path = Path(str(item.path)).resolve()
-        if path not in kinds:
-            kinds[path] = _kind(path)
-        rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else ""
-        return rank[kinds[path]], -seconds.get(rel, 0.0)
+        name = str(item.path)
+        if name not in keys:
+            keys[name] = running_order_key(Path(name), seconds)
+        return keys[name]
 
     items.sort(key=key)  # stable: the order within a file is kept
 

@@ -61,7 +61,7 @@ from packaging.utils import canonicalize_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nbcompare import CellDifference, cell_mode, compare_notebooks, read_sanitize  # noqa: E402
-from nbtools import ROOT, RUNTIMES, notebook_kind, notebooks  # noqa: E402
+from nbtools import ROOT, RUNTIMES, notebook_kind, notebooks, running_order_key  # noqa: E402
 
 LIST = ROOT / "tests" / "colab_preinstalled.txt"
 COLAB_SANITIZE = ROOT / "tests" / "colab_sanitize.cfg"
@@ -589,15 +589,10 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def in_running_order(paths: list[Path]) -> list[Path]:
-    """The order in which the workers take the notebooks: the language-model ones, then the NumPy
-    ones, then the TensorFlow ones (as in `make test`, see conftest.py); longest first within each
-    group, by the last measured run time (``runtimes.json``; unmeasured ones first of all)."""
+    """The order in which the workers take the notebooks, as in `make test`:
+    ``nbtools.running_order_key``."""
     seconds = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
-    rank = {"local-model": 0, "numpy": 1, "tensorflow": 2}
-    return sorted(
-        paths,
-        key=lambda p: (rank[notebook_kind(p)], -seconds.get(display_name(p), float("inf"))),
-    )
+    return sorted(paths, key=lambda p: running_order_key(p, seconds))
 
 
 def run(args: argparse.Namespace, start: float) -> int:

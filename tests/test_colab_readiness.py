@@ -30,7 +30,7 @@ import nbformat
 import pytest
 import tomllib
 import yaml
-from nbtools import ROOT, colab_url, notebooks, setup_cell_source
+from nbtools import ROOT, colab_url, notebooks, running_order_key, setup_cell_source
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -267,7 +267,9 @@ def test_closing_line_is_the_plain_form_ci_reads() -> None:
 
 
 def test_running_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Language-model notebooks, then NumPy ones, then TensorFlow ones; longest first in each."""
+    """TensorFlow notebooks first, then the rest (one core each), longest first in each group;
+    a test module has no measured time and comes after the notebooks (nbtools.running_order_key,
+    which conftest.py uses for `make test`)."""
     chapters = ROOT / "chapters"
     runtimes = tmp_path / "runtimes.json"
     runtimes.write_text(
@@ -280,12 +282,16 @@ def test_running_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     names += ["prompting/prompt_experiments"]
     order = colab_check.in_running_order([chapters / f"{n}.ipynb" for n in names])
     assert [p.stem for p in order] == [
+        "cnn",
+        "baseline",
         "prompt_experiments",
         "ladder",
         "mnist_data",
-        "cnn",
-        "baseline",
     ]
+    seconds = json.loads(runtimes.read_text())
+    test_module = ROOT / "tests" / "test_nbcompare.py"
+    shortest = chapters / "mnist/mnist_data.ipynb"
+    assert running_order_key(test_module, seconds) > running_order_key(shortest, seconds)
 
 
 def test_a_copied_environment_gets_its_own_kernel(tmp_path: Path) -> None:
