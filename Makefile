@@ -76,7 +76,7 @@ test: book browser
 endif
 
 # Not in CI: nbval over every notebook on one core (CORE, default 0), with the instruction-set caps
-# that mnist_lib.runtime already applies set again from outside. It shows that the stored outputs do
+# that book_core.runtime already applies set again from outside. It shows that the stored outputs do
 # not depend on the number of cores; make colab is the check that they hold off the pinned stack.
 CORE ?= 0
 PLATFORM_ENV := ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell MKL_ENABLE_INSTRUCTIONS=AVX2 \

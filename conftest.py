@@ -10,7 +10,7 @@ a notebook or a test module, runs whole in one worker): a TensorFlow notebook ru
 cores; every other file runs on its worker's own core, beside another such file. The workers agree
 through a lock file that a TensorFlow notebook holds exclusively and anything else shared. Why, per
 kind of notebook: ``nbtools.notebook_kind``. The outputs do not depend on it: the thread counts
-that decide the arithmetic are fixed (``mnist_lib.runtime``), and torch computes the same with one
+that decide the arithmetic are fixed (``book_core.runtime``), and torch computes the same with one
 thread as with two (``make platform`` runs every notebook on one core).
 """
 

@@ -21,13 +21,13 @@ import statistics
 import sys
 import time
 
-from mnist_lib.runtime import quiet_tensorflow
+from book_core.runtime import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow is imported
 
+from book_core.runtime import setup  # noqa: E402
 from mnist_lib import load_mnist, models  # noqa: E402
 from mnist_lib.recipes import TUNED_MLP  # noqa: E402
-from mnist_lib.runtime import setup  # noqa: E402
 from mnist_lib.training import TrainConfig, scale_images, train  # noqa: E402
 
 BASELINE = TrainConfig()  # the source's settings: Adam, batch 32, 5 epochs, NumPy arrays

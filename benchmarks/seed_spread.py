@@ -9,13 +9,13 @@ spread, so that each tolerance the notebooks declare is derived from it rather t
     .venv/bin/python benchmarks/seed_spread.py summarise
     .venv/bin/python benchmarks/seed_spread.py declare
 
-``run`` executes each notebook once per seed (``BOOK_SEED``, which ``mnist_lib.runtime`` reads),
+``run`` executes each notebook once per seed (``BOOK_SEED``, which ``book_core.runtime`` reads),
 in a fresh kernel, into ``build/seed_runs/<seed>/`` (not committed). ``summarise`` reads every
 number of every output of those runs, and of the stored notebook (seed 42), keyed as the output
 comparison keys them (``scripts/nbcompare.py``), and writes the standard deviation over
 seeds of each number that moves to ``benchmarks/seed_spread.json``; it also writes the headline
-results' value under each seed to ``mnist_lib/seed_results.json``, which those notebooks read (via
-:mod:`mnist_lib.seed_results`) to report a mean and spread over seeds. ``declare`` writes a tolerance
+results' value under each seed to ``book_core/seed_results.json``, which those notebooks read (via
+:mod:`book_core.seed_results`) to report a mean and spread over seeds. ``declare`` writes a tolerance
 of 5 standard deviations (rounded up to two significant digits) into the metadata of the cell that
 prints each such number, and lists the moving numbers it cannot declare (a label that changes
 between seeds, a line without a label): those cells must state what is stable instead.
@@ -158,7 +158,7 @@ def summarise(notebooks: list[str]) -> dict:
 
 
 def glued_value(nb, name: str) -> float:
-    """The number a notebook glued under ``name`` (see ``mnist_lib.glue``)."""
+    """The number a notebook glued under ``name`` (see ``book_core.glue``)."""
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             if output.get("metadata", {}).get("scrapbook", {}).get("name") == name:

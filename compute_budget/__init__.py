@@ -1,8 +1,8 @@
 """Compute budgets: training FLOPs, compute-optimal data, GPU-hours, cost and memory.
 
-Not about MNIST, so not in ``mnist_lib``: the package is named after the chapter that introduces
-it, the startup-roadmap chapter's compute-budget notebook
-(``chapters/roadmap/compute_budget.ipynb``), which sizes models from the book's MNIST MLP up to
+It stands on :mod:`book_core` (validation) and is named after the chapter that introduces it, the
+startup-roadmap chapter's compute-budget notebook (``chapters/roadmap/compute_budget.ipynb``),
+which sizes models from the book's MNIST MLP up to
 70B-parameter language models and checks the rule of thumb on the MLP's own training.
 
 The rules of thumb, for a dense network with ``N`` parameters trained on ``D`` tokens (or examples):
@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mnist_lib.checks import check_int
+from book_core.checks import check_int
 
 #: FLOPs per parameter per token: forward (2) + backward (4).
 TRAINING_FLOPS_PER_PARAM_TOKEN = 6.0

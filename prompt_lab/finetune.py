@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_lib.checks import check_int
+from book_core.checks import check_int
 from prompt_lab.data import QUEUES
 from prompt_lab.local import LocalModel
 

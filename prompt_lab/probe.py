@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from book_core.checks import check_int
 from mnist_lib import nn
-from mnist_lib.checks import check_int
 from prompt_lab.data import QUEUES
 
 

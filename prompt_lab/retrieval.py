@@ -26,18 +26,41 @@ def _unit_rows(x: np.ndarray, what: str) -> np.ndarray:
     return x / norms
 
 
-def nearest(queries: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
+def nearest(
+    queries: np.ndarray, pool: np.ndarray, k: int, *, exclude_self: bool = False
+) -> np.ndarray:
     """``(len(queries), k)`` indices into ``pool``, most similar (cosine) first.
 
     Ties are broken by the lower index, so the result does not depend on the sort's whims.
+
+    ``exclude_self=True`` is for a pool that *is* the queries (each ticket's nearest other
+    ticket, as the ladder notebook measures): ``queries`` and ``pool`` must then be the same
+    array, and row ``i`` never contains ``i``, even when another ticket has the same embedding
+    (a duplicate is another ticket, and it may be returned). Without it, the pool must not contain
+    the queries: nothing else would stop a query from being its own nearest neighbour.
+
+    Raises:
+        ValueError: an array is not ``(n, d)``, has a zero row, the dimensions differ, ``k`` is not
+            an integer from 1 to the number of candidates, or ``exclude_self`` with a pool that is
+            not the queries.
     """
     q, p = _unit_rows(queries, "queries"), _unit_rows(pool, "pool")
     if q.shape[1] != p.shape[1]:
         raise ValueError(f"queries have {q.shape[1]} dimensions but the pool {p.shape[1]}")
-    if not (isinstance(k, int) and 1 <= k <= len(p)):
-        raise ValueError(f"k must be an integer from 1 to the pool size {len(p)}, got {k!r}")
+    candidates = len(p) - 1 if exclude_self else len(p)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= candidates:
+        raise ValueError(
+            f"k must be an integer from 1 to the number of candidates {candidates}, got {k!r}"
+        )
     similarity = q @ p.T
-    return np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    if exclude_self:
+        if q.shape != p.shape or not np.array_equal(np.asarray(queries), np.asarray(pool)):
+            raise ValueError(
+                "exclude_self=True needs the pool to be the queries themselves (the same array); "
+                "for separate queries and pool, leave it False"
+            )
+        np.fill_diagonal(similarity, -np.inf)
+    return np.argsort(-similarity, axis=1, kind="stable")[:, : int(k)]
 
 
 def retrieval_templates(

@@ -56,13 +56,13 @@ if "google.colab" in sys.modules:
     source = os.environ.get("BOOK_PIP_SOURCE", f"git+{{REPOSITORY}}")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
 
-from mnist_lib.runtime import setup  # noqa: E402
+from book_core.runtime import setup  # noqa: E402
 
 SEED = setup()  # pinned numerics (threads, instruction set); the seed of this notebook'''
 
 
 #: The cell a notebook that uses TensorFlow runs right after the setup cell, before importing Keras.
-TENSORFLOW_CELL = """from mnist_lib.runtime import use_tensorflow
+TENSORFLOW_CELL = """from book_core.runtime import use_tensorflow
 
 use_tensorflow(SEED)  # TensorFlow: quiet, seeded, deterministic ops; a note if there is no GPU"""
 

@@ -1,11 +1,11 @@
-"""Unit tests for mnist_lib.checks: the validators every package shares."""
+"""Unit tests for book_core.checks: the validators every package shares."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mnist_lib.checks import check_class_labels, check_int
+from book_core.checks import check_class_labels, check_int
 
 
 def test_valid_labels_come_back_as_int64() -> None:
@@ -42,7 +42,7 @@ BAD_PROBABILITIES = [
 
 @pytest.mark.parametrize(("p", "message"), BAD_PROBABILITIES)
 def test_check_probabilities_says_which_rule_is_broken(p, message):
-    from mnist_lib.checks import check_probabilities
+    from book_core.checks import check_probabilities
 
     with pytest.raises(ValueError, match=message):
         check_probabilities(p)
@@ -61,7 +61,7 @@ def test_evaluation_and_data_quality_apply_the_same_rules(p, message):
 
 
 def test_check_probabilities_accepts_softmax_outputs_and_keeps_their_dtype():
-    from mnist_lib.checks import check_probabilities
+    from book_core.checks import check_probabilities
 
     p = np.array([[0.25, 0.75], [1.0, 0.0]], dtype=np.float32)
     assert check_probabilities(p).dtype == np.float32

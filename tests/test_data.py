@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from book_core.fetch import ConfigurationError
 from mnist_lib import __main__ as cli
 from mnist_lib import data
 from mnist_lib.idx import encode_idx
@@ -40,6 +41,7 @@ def tiny(monkeypatch, tmp_path):
         data, "IDX_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()}
     )
     # isolate from the real caches and environment
+    (tmp_path / "cache").mkdir()  # a cache named by MNIST_CACHE_DIR must exist
     monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
@@ -319,3 +321,43 @@ def test_cli_verify_and_info(tiny, capsys) -> None:
 def test_cli_info_without_data_is_a_clean_error(tiny, capsys) -> None:
     assert cli.main(["info"]) == 1
     assert "MNIST was not found" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ configuration
+
+
+@pytest.mark.parametrize("variable", ["MNIST_DATA_DIR", "MNIST_CACHE_DIR"])
+def test_a_mistyped_directory_variable_is_an_error_naming_it(tiny, tmp_path, monkeypatch, variable):
+    files, _ = tiny
+    write_dir(data.default_cache_dir(), files)  # good data that a silent fall-back would find
+    typo = tmp_path / "mnits"
+    monkeypatch.setenv(variable, str(typo))
+    with pytest.raises(ConfigurationError) as info:
+        data.load_mnist(download=False)
+    message = str(info.value)
+    assert variable in message and str(typo) in message and "unset" in message
+
+
+def test_cli_verify_checks_the_directory_the_loader_would_read(tiny, tmp_path, monkeypatch, capsys):
+    files, _ = tiny
+    write_dir(data.default_cache_dir(), files)  # the cache is good ...
+    mine = write_dir(tmp_path / "mine", files)
+    (mine / NAMES[0]).write_bytes(b"x")  # ... the directory the user named is not
+    monkeypatch.setenv("MNIST_DATA_DIR", str(mine))
+    assert cli.main(["verify"]) == 1
+    out = capsys.readouterr().out
+    assert f"checking {mine}" in out
+    assert re.search(rf"{NAMES[0]}\s+corrupt", out) and re.search(rf"{NAMES[1]}\s+ok", out)
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "typo"))
+    assert cli.main(["verify"]) == 1
+    assert "MNIST_DATA_DIR is set to" in capsys.readouterr().err
+
+
+def test_verify_source_reports_a_keras_npz_directory(tiny, tmp_path, monkeypatch) -> None:
+    _, arrays = tiny
+    digest = write_npz(tmp_path / "keras" / "mnist.npz", arrays)
+    monkeypatch.setattr(data, "KERAS_NPZ_SHA256", digest)
+    where, status = data.verify_source(tmp_path / "keras")
+    assert where == tmp_path / "keras" and status == {"mnist.npz": "ok"}
+    monkeypatch.setattr(data, "KERAS_NPZ_SHA256", "0" * 64)
+    assert data.verify_source(tmp_path / "keras")[1]["mnist.npz"].startswith("corrupt (SHA-256 ")

@@ -1,4 +1,4 @@
-"""mnist_lib.glue writes exactly what myst-nb's glue writes, so the book finds the values."""
+"""book_core.glue writes exactly what myst-nb's glue writes, so the book finds the values."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from mnist_lib.glue import glue
+from book_core.glue import glue
 
 
 @pytest.fixture

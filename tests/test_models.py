@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mnist_lib.runtime import quiet_tensorflow
+from book_core.runtime import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow is imported
 
@@ -10,8 +10,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from book_core.runtime import seed_everything  # noqa: E402
 from mnist_lib import models  # noqa: E402
-from mnist_lib.runtime import seed_everything  # noqa: E402
 
 
 def _images(n: int = 4) -> np.ndarray:

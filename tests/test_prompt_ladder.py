@@ -21,10 +21,27 @@ def test_nearest_ranks_by_cosine_not_by_length() -> None:
     assert nearest(np.array([[1.0, 0.0]]), tied, 2).tolist() == [[0, 1]]  # ties: lower index
 
 
+def test_nearest_other_ticket_is_never_the_ticket_itself_even_with_duplicates() -> None:
+    # tickets 0 and 2 have the same embedding; 1 points elsewhere, 3 is closest to 1
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.2, 1.0]])
+    # without exclusion, ticket 2 ties with ticket 0 and the lower index wins: 0 then 2, so
+    # "the second neighbour is the nearest other" would give ticket 2 itself
+    assert nearest(vectors, vectors, 2)[2].tolist() == [0, 2]
+    others = nearest(vectors, vectors, 1, exclude_self=True)[:, 0]
+    assert others.tolist() == [2, 3, 0, 1]  # by hand: the duplicate, then the nearest direction
+    assert nearest(vectors, vectors, np.int64(3), exclude_self=True).shape == (4, 3)
+    with pytest.raises(ValueError, match="number of candidates 3"):
+        nearest(vectors, vectors, 4, exclude_self=True)
+    with pytest.raises(ValueError, match="pool to be the queries"):
+        nearest(vectors[:2], vectors, 1, exclude_self=True)
+
+
 @pytest.mark.parametrize(
     ("queries", "pool", "k", "match"),
     [
         (np.ones((1, 2)), np.ones((3, 2)), 0, "k must be"),
+        (np.ones((1, 2)), np.ones((3, 2)), True, "k must be"),
+        (np.ones((1, 2)), np.ones((3, 2)), "2", "k must be"),
         (np.ones((1, 2)), np.ones((3, 2)), 4, "k must be"),
         (np.ones((1, 3)), np.ones((3, 2)), 1, "dimensions"),
         (np.ones(2), np.ones((3, 2)), 1, "queries must be"),

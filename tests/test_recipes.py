@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from book_core.seed_results import seed_results
 from mnist_lib.recipes import CNN, TUNED_MLP
-from mnist_lib.seed_results import seed_results
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""mnist_lib.runtime: one numerical configuration, set before NumPy, TensorFlow or torch load, and
+"""book_core.runtime: one numerical configuration, set before NumPy, TensorFlow or torch load, and
 the seed every notebook uses. Each test runs in a fresh interpreter, as a notebook kernel does."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from mnist_lib import runtime
+from book_core import runtime
 
 
 def fresh_python(code: str, **env: str) -> dict:
@@ -29,7 +29,7 @@ def fresh_python(code: str, **env: str) -> dict:
 
 def test_importing_the_runtime_loads_no_heavy_library() -> None:
     loaded = fresh_python(
-        "import json, sys; from mnist_lib.runtime import setup; import mnist_lib;"
+        "import json, sys; from book_core.runtime import setup; import mnist_lib;"
         "print(json.dumps([m for m in ('numpy', 'tensorflow', 'torch') if m in sys.modules]))"
     )
     assert loaded == []
@@ -37,7 +37,7 @@ def test_importing_the_runtime_loads_no_heavy_library() -> None:
 
 def test_pin_numerics_sets_the_threads_and_on_avx2_the_instruction_set_cap() -> None:
     pinned = fresh_python(
-        "import json; from mnist_lib.runtime import pin_numerics; print(json.dumps(pin_numerics()))"
+        "import json; from book_core.runtime import pin_numerics; print(json.dumps(pin_numerics()))"
     )
     assert pinned["TF_NUM_INTRAOP_THREADS"] == str(runtime.THREADS)
     assert pinned["OPENBLAS_NUM_THREADS"] == "1"
@@ -51,7 +51,7 @@ def test_pin_numerics_sets_the_threads_and_on_avx2_the_instruction_set_cap() -> 
 @pytest.mark.skipif(not runtime.cpu_has_avx2(), reason="the cap applies to x86-64 CPUs with AVX2")
 def test_numpy_loaded_after_the_pin_runs_no_avx512_loops() -> None:
     features = fresh_python(
-        "import json; from mnist_lib.runtime import pin_numerics; pin_numerics();"
+        "import json; from book_core.runtime import pin_numerics; pin_numerics();"
         "from numpy._core._multiarray_umath import __cpu_features__ as f;"
         "print(json.dumps({k: f[k] for k in ('AVX2', 'X86_V4', 'AVX512_ICL')}))"
     )
@@ -60,7 +60,7 @@ def test_numpy_loaded_after_the_pin_runs_no_avx512_loops() -> None:
 
 def test_a_value_already_in_the_environment_is_kept() -> None:
     pinned = fresh_python(
-        "import json; from mnist_lib.runtime import pin_numerics; print(json.dumps(pin_numerics()))",
+        "import json; from book_core.runtime import pin_numerics; print(json.dumps(pin_numerics()))",
         OPENBLAS_NUM_THREADS="3",
     )
     assert pinned["OPENBLAS_NUM_THREADS"] == "3"
@@ -68,7 +68,7 @@ def test_a_value_already_in_the_environment_is_kept() -> None:
 
 def test_pinning_after_numpy_loaded_warns() -> None:
     code = (
-        "import json, warnings, numpy; from mnist_lib.runtime import pin_numerics\n"
+        "import json, warnings, numpy; from book_core.runtime import pin_numerics\n"
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always'); pin_numerics()\n"
         "print(json.dumps([str(x.message) for x in w]))"
@@ -79,7 +79,7 @@ def test_pinning_after_numpy_loaded_warns() -> None:
 
 def test_the_seed_is_42_unless_book_seed_says_otherwise() -> None:
     code = (
-        "import json; from mnist_lib.runtime import DEFAULT_SEED; print(json.dumps(DEFAULT_SEED))"
+        "import json; from book_core.runtime import DEFAULT_SEED; print(json.dumps(DEFAULT_SEED))"
     )
     assert fresh_python(code) == 42
     assert fresh_python(code, BOOK_SEED="7") == 7
@@ -89,7 +89,7 @@ def test_setup_pins_numerics_and_changes_nothing_else() -> None:
     state = fresh_python(
         "import json, random, sys, warnings\n"
         "filters, rand = list(warnings.filters), random.getstate()\n"
-        "from mnist_lib.runtime import setup\n"
+        "from book_core.runtime import setup\n"
         "seed = setup(5)\n"
         "print(json.dumps({'seed': seed, 'filters': warnings.filters == filters,\n"
         "    'random': random.getstate() == rand,\n"
@@ -113,7 +113,7 @@ def test_use_tensorflow_drops_only_the_known_start_up_lines(tmp_path) -> None:
         [
             sys.executable,
             "-c",
-            "from mnist_lib.runtime import _import_tensorflow_quietly as f; f(); print('done')",
+            "from book_core.runtime import _import_tensorflow_quietly as f; f(); print('done')",
         ],
         env={**clean, "PYTHONPATH": str(tmp_path)},
         capture_output=True,
@@ -132,7 +132,7 @@ def test_use_tensorflow_on_the_real_library_leaves_stderr_empty_but_for_the_gpu_
         [
             sys.executable,
             "-c",
-            "from mnist_lib.runtime import setup, use_tensorflow; use_tensorflow(setup());"
+            "from book_core.runtime import setup, use_tensorflow; use_tensorflow(setup());"
             "import keras, tensorflow",
         ],
         env=clean,

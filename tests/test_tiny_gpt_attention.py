@@ -200,7 +200,7 @@ def test_float32_stays_float32():
 
 
 def test_agrees_with_tensorflow_gradient_tape():
-    from mnist_lib.runtime import quiet_tensorflow
+    from book_core.runtime import quiet_tensorflow
 
     quiet_tensorflow()  # before TensorFlow is imported
     tf = pytest.importorskip("tensorflow")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from mnist_lib.runtime import quiet_tensorflow
+from book_core.runtime import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow is imported
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mnist_lib.runtime import seed_everything  # noqa: E402
+from book_core.runtime import seed_everything  # noqa: E402
 from tiny_gpt.model import (  # noqa: E402
     GPTConfig,
     build_gpt,

@@ -251,6 +251,7 @@ def corpus(monkeypatch, tmp_path) -> Path:
     tarball = build_tarball(tmp_path / "src" / "chinese-poetry-2.0.1.tgz")
     monkeypatch.setattr(P, "TARBALL_SHA256", sha256(tarball.read_bytes()))
     monkeypatch.setattr(P, "POEMS_SHA256", sha256(P.encode_cache(EXPECTED)))
+    (tmp_path / "cache").mkdir()  # a cache named by POEMS_CACHE_DIR must exist
     monkeypatch.setenv("POEMS_CACHE_DIR", str(tmp_path / "cache"))
     return tarball
 
@@ -307,8 +308,14 @@ def test_default_cache_dir(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("POEMS_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert P.default_cache_dir() == tmp_path / "xdg" / "ai-startup-book" / "poems"
+    (tmp_path / "mine").mkdir()
     monkeypatch.setenv("POEMS_CACHE_DIR", str(tmp_path / "mine"))
     assert P.default_cache_dir() == tmp_path / "mine"
+    monkeypatch.setenv("POEMS_CACHE_DIR", str(tmp_path / "mien"))  # a typo: no silent new cache
+    with pytest.raises(
+        ValueError, match=r"POEMS_CACHE_DIR is set to .*mien.* unset POEMS_CACHE_DIR"
+    ):
+        P.load_poems(download=False)
 
 
 def test_download_fetches_with_npm_and_caches_the_verified_extract(
@@ -332,7 +339,7 @@ def test_download_fetches_with_npm_and_caches_the_verified_extract(
 def test_load_fetches_a_missing_cache(corpus, tmp_path, monkeypatch, load, expected) -> None:
     fake_npm_on_path(tmp_path, monkeypatch, corpus)
     assert load(progress=False) == expected
-    assert P.verify_cache() == "ok"
+    assert P.verify_cache() == {"five_character.json": "ok"}
 
 
 def test_load_quatrains_returns_only_the_quatrains_in_order(corpus, tmp_path, monkeypatch) -> None:

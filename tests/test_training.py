@@ -3,7 +3,7 @@ pipeline, the configuration's checks, and that training learns, reproducibly."""
 
 from __future__ import annotations
 
-from mnist_lib.runtime import quiet_tensorflow
+from book_core.runtime import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow is imported
 

@@ -84,7 +84,7 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    state = poems.verify_cache(args.cache_dir)
+    state = poems.verify_cache(args.cache_dir)[poems.CACHE_FILE]
     print(f"{poems.cache_path(args.cache_dir)} {state}")
     if state != "ok":
         print(f"To fix: {poems.FIX_HINT}.", file=sys.stderr)

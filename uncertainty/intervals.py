@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from mnist_lib.checks import check_int
+from book_core.checks import check_int
 from uncertainty._checks import check_confidence, check_sample
 
 

@@ -2,7 +2,7 @@
 
 A notebook that states a headline number calls :func:`report` with a :class:`Result`. That prints
 one line for the reader and stores the record as a glued output (myst-nb's glue format, see
-:mod:`mnist_lib.glue`) named ``result_<name>``. The About page (``chapters/about/index.ipynb``)
+:mod:`book_core.glue`) named ``result_<name>``. The About page (``chapters/about/index.ipynb``)
 reads those records from the stored notebooks into its "results at a glance" table and into
 ``chapters/about/results.json``, so neither is ever typed by hand.
 

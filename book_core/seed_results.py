@@ -7,8 +7,9 @@ little about the next. ``benchmarks/seed_spread.py`` re-runs each training noteb
 spread (``uncertainty.seed_spread``); training all five live would take too long. The file
 travels with the package, so this works on Colab too.
 
-Used by ``baseline.ipynb``, ``fast_mlp.ipynb`` and ``cnn.ipynb`` (MNIST chapter) and by
-``numpy_mlp_mnist.ipynb`` (backpropagation chapter).
+Used by ``baseline.ipynb``, ``fast_mlp.ipynb`` and ``cnn.ipynb`` (MNIST chapter), by
+``numpy_mlp_mnist.ipynb`` (backpropagation chapter), ``ladder.ipynb`` (prompt-engineering chapter)
+and ``char_gpt.ipynb`` (tiny GPT).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from importlib import resources
 
 @cache
 def _all() -> dict:
-    path = resources.files("mnist_lib").joinpath("seed_results.json")
+    path = resources.files("book_core").joinpath("seed_results.json")
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: it ships with the package. Reinstall the book's code, or in a "

@@ -4,12 +4,12 @@ The cell itself (kept identical in every notebook by ``tests/test_notebook_hygie
 project on Colab, then calls :func:`setup`, which pins the numerical configuration and returns the
 notebook's seed; it imports nothing heavy and seeds nothing::
 
-    from mnist_lib.runtime import setup
+    from book_core.runtime import setup
     SEED = setup()
 
 A notebook that uses TensorFlow asks for it, in its next cell, before importing Keras::
 
-    from mnist_lib.runtime import use_tensorflow
+    from book_core.runtime import use_tensorflow
     use_tensorflow(SEED)  # quiet logs, seeds, deterministic ops; a note if there is no GPU
 
 Every effect here is process-wide, and each function says which ones it has.

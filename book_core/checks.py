@@ -2,7 +2,7 @@
 
 :func:`check_int` validates counts and sizes (epochs, batch sizes, layer widths, ``k``) in every
 package: :mod:`mnist_lib`, :mod:`prompt_lab`, :mod:`compute_budget`, :mod:`uncertainty` and
-:mod:`tiny_gpt`.
+:mod:`tiny_gpt`. It lives in the core (:mod:`book_core`) because all of them use it.
 
 :func:`check_class_labels` validates label vectors for the NumPy network (the backpropagation
 chapter), the Keras training helper and the evaluation metrics (the MNIST chapter), and the
