@@ -23,6 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from book_core.checks import check_class_labels, check_int
+from book_core.softmax import log_softmax
 
 Params = dict[str, np.ndarray]
 
@@ -181,9 +182,9 @@ class SoftmaxCrossEntropy:
 
     @staticmethod
     def log_softmax(logits: np.ndarray) -> np.ndarray:
-        """Row-wise ``log softmax``, stable for large logits (the row maximum is subtracted first)."""
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        """Row-wise ``log softmax``, stable for large logits (the row maximum is subtracted first):
+        :func:`book_core.softmax.log_softmax`."""
+        return log_softmax(logits, axis=1)
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
         """Mean cross-entropy of ``logits`` ``(batch, classes)`` against ``labels`` ``(batch,)``,

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from book_core.softmax import softmax  # re-exported: part of this module's lesson
+
 Params = dict[str, np.ndarray]
 
 __all__ = [
@@ -56,15 +58,6 @@ def _check_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> None:
             f"v must be shaped (..., T, d_v) with the same leading dimensions and T as q "
             f"{q.shape[:-1]}, got {v.shape}."
         )
-
-
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``exp(x) / sum(exp(x))`` along ``axis``; stable: the maximum is subtracted first.
-
-    Entries of ``-inf`` (masked scores) get probability exactly 0.
-    """
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def causal_mask(n: int) -> np.ndarray:

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from book_core.checks import check_int
+from book_core.softmax import log_softmax
 from book_core.timing import EpochTimer
 
 
@@ -202,8 +203,7 @@ def token_log_probs(model: keras.Model, sequences: np.ndarray, batch_size: int =
     out = np.empty(y.shape, dtype=np.float64)
     for start in range(0, len(x), batch_size):
         logits = np.asarray(model(x[start : start + batch_size], training=False), np.float64)
-        logits -= logits.max(axis=-1, keepdims=True)
-        log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))  # (b, T, V)
+        log_p = log_softmax(logits, axis=-1)  # (b, T, V)
         rows = y[start : start + batch_size]
         out[start : start + batch_size] = np.take_along_axis(log_p, rows[..., None], -1)[..., 0]
     return out

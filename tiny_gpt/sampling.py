@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from book_core.softmax import softmax
 from tiny_gpt.poems import LINE_LENGTH, QUATRAIN_LENGTH, is_quatrain
 
 __all__ = [
@@ -79,7 +80,7 @@ def sample_next(
         keep = np.zeros(z.shape, dtype=bool)  # (batch, V)
         np.put_along_axis(keep, best, True, axis=1)
         z = np.where(keep, z, -np.inf)  # (batch, V)
-    p = np.exp(z - z.max(axis=1, keepdims=True))  # (batch, V), unnormalised; 0 where -inf
+    p = softmax(z, axis=1)  # (batch, V), 0 where -inf
     cdf = np.cumsum(p, axis=1)  # (batch, V)
     u = rng.random(len(p))[:, None] * cdf[:, -1:]  # (batch, 1), uniform on [0, row total)
     return np.argmax(cdf > u, axis=1).astype(np.int64)  # (batch,): first id whose cdf passes u
