@@ -151,6 +151,31 @@ def test_training_is_deterministic_given_the_seed():
     assert not np.array_equal(p1["dense0.W"], p3["dense0.W"])
 
 
+def test_each_epoch_shuffles_the_rows_anew():
+    """Every epoch sees its own order of the rows; the same seed repeats the same orders."""
+    n, epochs = 12, 4
+    x = np.column_stack([np.arange(n), np.zeros(n)])  # column 0: the row's index
+    y = np.arange(n) % 3
+
+    def orders(seed: int) -> list[list[int]]:
+        model, seen = nn.MLP([2, 3], seed=0), []
+        forward = model._forward
+
+        def recording(xb: np.ndarray) -> np.ndarray:
+            seen.extend(xb[:, 0].astype(int))
+            return forward(xb)
+
+        model._forward = recording
+        nn.train(model, x, y, epochs=epochs, batch_size=5, optimizer=nn.SGD(0.01), seed=seed)
+        return [seen[i : i + n] for i in range(0, epochs * n, n)]
+
+    first = orders(seed=3)
+    assert all(sorted(order) == list(range(n)) for order in first)  # each row once per epoch
+    assert len({tuple(order) for order in first}) == epochs  # a new order every epoch
+    assert orders(seed=3) == first
+    assert orders(seed=4) != first
+
+
 def test_train_reports_keras_style_history():
     x, y = blobs()
     model = nn.MLP([4, 8, 3], seed=0)

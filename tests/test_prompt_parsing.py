@@ -45,6 +45,22 @@ def test_parse_final_label_reads_the_last_line() -> None:
     assert parse_final_label("", QUEUES) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # each text has exactly one queue name in it, so parse_lenient would always find one
+        ("That is a billing problem.\nI am not sure.", None),  # no label on the last line
+        ("Queue: billing\n\nHope this helps!", None),  # the label is not on the last line
+        ("billing", None),  # a bare label is not written "Queue: <label>"
+        ("Queue: the billing team", None),  # the value must be exactly one label
+        ("The word billing appears.\nQueue: refunds", None),  # not a queue: no fallback
+        ("Billing or shipping?\nQueue: shipping", "shipping"),  # lenient: ambiguous, None
+    ],
+)
+def test_parse_final_label_never_falls_back_to_lenient_parsing(text, expected) -> None:
+    """Strict step-by-step parsing: only a last line ``Queue: <label>`` counts."""
+    assert parse_final_label(text, QUEUES) == expected
+
+
 def test_parsers_reject_bad_label_sets() -> None:
     with pytest.raises(ValueError, match="labels is empty"):
         parse_label("billing", [])

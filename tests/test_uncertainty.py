@@ -148,6 +148,24 @@ def test_bootstrap_interval_agrees_with_t_for_a_normal_sample():
     assert bootstrap_interval(x).low == boot.low  # seeded: the same every run
 
 
+def test_bootstrap_interval_is_bca_not_percentile_on_a_skewed_sample():
+    """The documented BCa interval, which a percentile interval misses on skewed data."""
+    from scipy import stats
+
+    x = np.random.default_rng(1).exponential(1.0, size=40)
+
+    def scipy_interval(method: str) -> np.ndarray:
+        rng = np.random.default_rng(5)  # the generator bootstrap_interval(seed=5) makes
+        ci = stats.bootstrap((x,), np.mean, n_resamples=2_000, method=method, rng=rng)
+        return np.array([ci.confidence_interval.low, ci.confidence_interval.high])
+
+    bca, percentile = scipy_interval("BCa"), scipy_interval("percentile")
+    assert np.all(np.abs(bca - percentile) > 0.05)  # the sample tells the two methods apart
+    ours = bootstrap_interval(x, n_resamples=2_000, seed=5)
+    np.testing.assert_allclose([ours.low, ours.high], bca, rtol=1e-9)
+    assert ours.estimate == pytest.approx(x.mean())
+
+
 def test_bootstrap_interval_rejects_bad_samples():
     with pytest.raises(ValueError, match="NaN"):
         bootstrap_interval([1.0, float("nan"), 2.0])
