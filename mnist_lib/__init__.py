@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["CorruptFileError", "MNISTNotFoundError", "load_mnist"]
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

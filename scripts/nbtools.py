@@ -41,6 +41,14 @@ def colab_url(notebook: str | Path) -> str:
     return f"{base}/github/{repo}/blob/{config['repository']['branch']}/{full}"
 
 
+def project_version() -> str:
+    """The version of the book's code, from ``pyproject.toml``: the release (git tag ``v<version>``)
+    whose code made the stored outputs, which the setup cell installs on Colab."""
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
 def setup_cell_source(repo: str | None = None) -> str:
     """The exact source of the setup cell that opens every notebook."""
     repo = repository_url() if repo is None else repo
@@ -49,11 +57,12 @@ import os
 import sys
 
 REPOSITORY = "{repo}"
-# On Colab: install the book's packages ({", ".join(book_packages())}).
+VERSION = "{project_version()}"  # the release whose code made this notebook's outputs
+# On Colab: install that release ({", ".join(book_packages())}).
 if "google.colab" in sys.modules:
     import subprocess
 
-    source = os.environ.get("BOOK_PIP_SOURCE", f"git+{{REPOSITORY}}")
+    source = os.environ.get("BOOK_PIP_SOURCE", f"git+{{REPOSITORY}}@v{{VERSION}}")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
 
 from book_core.runtime import setup  # noqa: E402

@@ -132,7 +132,7 @@ def test_setup_cell_installs_only_the_project() -> None:
     command = ast.unparse(calls[0].args[0])
     assert command == "[sys.executable, '-m', 'pip', 'install', '-q', source]", command
     source = ast.unparse(branch)
-    assert "os.environ.get('BOOK_PIP_SOURCE', f'git+{REPOSITORY}')" in source
+    assert "os.environ.get('BOOK_PIP_SOURCE', f'git+{REPOSITORY}@v{VERSION}')" in source
     assert not branch.orelse
 
 
