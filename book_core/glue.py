@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from book_core.checks import check_str
+
 GLUE_PREFIX = "application/papermill.record/"
 
 
@@ -23,13 +25,15 @@ def glue(name: str, value: Any, display: bool = True) -> None:
     """Store ``value`` under ``name`` for the book's ``{glue:...}`` roles; show it if ``display``.
 
     Raises:
+        TypeError: ``name`` is not a string (None...).
         ValueError: ``name`` is empty or contains whitespace (myst-nb could not refer to it).
     """
+    check_str("name", name, example="'test_acc_pct'")
+    if not name or any(ch.isspace() for ch in name):
+        raise ValueError(f"glue names must be non-empty and without spaces, got {name!r}")
     from IPython.core.formatters import format_display_data
     from IPython.display import display as ipy_display
 
-    if not name or any(ch.isspace() for ch in name):
-        raise ValueError(f"glue names must be non-empty and without spaces, got {name!r}")
     if hasattr(value, "item") and getattr(value, "shape", None) == ():
         value = value.item()  # np.float64(0.5) -> 0.5, which myst-nb can format
     bundle, metadata = format_display_data(value)

@@ -156,6 +156,14 @@ def _import_tensorflow_quietly() -> None:
         print("\n".join(kept), file=sys.stderr)
 
 
+def _check_seed(seed: int) -> int:
+    """The seed rules: an integer from 0 to 2**32 - 1 (what NumPy and Keras accept). Imported
+    here, not at the top, so that importing this module imports no NumPy (the checks use it)."""
+    from book_core.checks import check_int
+
+    return check_int("seed", seed, minimum=0, maximum=2**32 - 1, fix="pass an int such as 42")
+
+
 def seed_everything(seed: int = DEFAULT_SEED) -> int:
     """Seed Keras' random state (Python's ``random``, NumPy's global state, TensorFlow) and make
     TensorFlow's ops deterministic. Needs TensorFlow; :func:`use_tensorflow` calls it.
@@ -164,6 +172,7 @@ def seed_everything(seed: int = DEFAULT_SEED) -> int:
     does not depend on what ran before it. Process-wide: it seeds global generators (that is what
     ``keras.utils.set_random_seed`` does) and op determinism applies to every later op.
     """
+    _check_seed(seed)
     import keras
     import tensorflow as tf
 
@@ -186,6 +195,7 @@ def use_tensorflow(seed: int = DEFAULT_SEED) -> None:
     noise on stderr, seeded and deterministic (:func:`seed_everything`), and a note when there is
     no GPU. Call it after :func:`setup` and before importing Keras.
     """
+    _check_seed(seed)
     quiet_tensorflow()
     if "tensorflow" not in sys.modules:
         _import_tensorflow_quietly()
@@ -201,5 +211,6 @@ def setup(seed: int = DEFAULT_SEED) -> int:
     for TensorFlow, an explicit ``seed=`` or ``np.random.default_rng(SEED)`` elsewhere). Returns
     the seed, so notebooks can write ``SEED = setup()``.
     """
+    _check_seed(seed)
     pin_numerics()
     return seed

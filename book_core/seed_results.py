@@ -18,6 +18,8 @@ import json
 from functools import cache
 from importlib import resources
 
+from book_core.checks import check_str
+
 
 @cache
 def _all() -> dict:
@@ -34,9 +36,12 @@ def seed_results(notebook: str, name: str) -> dict[int, float]:
     """``{seed: value}`` of the value glued as ``name`` in ``notebook`` (e.g. ``"cnn"``).
 
     Raises:
+        TypeError: ``notebook`` or ``name`` is not a string.
         KeyError: no such notebook or value; the message lists what is there, and says how to
             record a new one.
     """
+    check_str("notebook", notebook, example="'cnn'")
+    check_str("name", name, example="'test_acc_pct'")
     runs = _all()
     matches = [rel for rel in runs if rel.rsplit("/", 1)[-1] in (notebook, f"{notebook}.ipynb")]
     if not matches:

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from book_core.checks import check_int, check_not_none
+
 
 def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
     """``x`` minus its maximum along ``axis``; a slice whose maximum is ``-inf`` is shifted by 0."""
-    x = np.asarray(x)
+    check_int("axis", axis, minimum=None, fix="pass an int such as -1 (the last axis)")
+    x = np.asarray(check_not_none("x", x, "a floating-point array of logits"))
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"softmax needs floating-point input, got dtype {x.dtype}.")
     top = x.max(axis=axis, keepdims=True)
@@ -31,7 +34,8 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Entries of ``-inf`` get probability exactly 0; a slice that is entirely ``-inf`` gets zeros.
 
     Raises:
-        TypeError: ``x`` is not a floating-point array.
+        TypeError: ``x`` is None or not a floating-point array, or ``axis`` is not an integer.
+        ValueError: ``axis`` is out of range (NumPy's ``AxisError``).
     """
     e = np.exp(_shifted(x, axis))
     total = e.sum(axis=axis, keepdims=True)
@@ -44,7 +48,8 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     ``-inf`` gives ``-inf``.
 
     Raises:
-        TypeError: ``x`` is not a floating-point array.
+        TypeError: ``x`` is None or not a floating-point array, or ``axis`` is not an integer.
+        ValueError: ``axis`` is out of range (NumPy's ``AxisError``).
     """
     shifted = _shifted(x, axis)
     with np.errstate(divide="ignore"):  # log(0) = -inf: a fully masked slice

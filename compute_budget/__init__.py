@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from book_core.checks import check_int
+from book_core.checks import check_int, check_ints, check_number
 
 #: FLOPs per parameter per token: forward (2) + backward (4).
 TRAINING_FLOPS_PER_PARAM_TOKEN = 6.0
@@ -38,27 +38,22 @@ SECONDS_PER_HOUR = 3600.0
 
 
 def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    """``value`` as a float if it is finite and positive (or zero when allowed); else ValueError."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number, got {value!r}.") from exc
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    if x < 0 or (x == 0 and not allow_zero):
-        bound = "zero or more" if allow_zero else "greater than zero"
-        raise ValueError(f"{name} must be {bound}, got {value!r}.")
-    return x
+    """``value`` as a float if it is a finite number > 0 (>= 0 when allowed): the shared rules of
+    :func:`book_core.checks.check_number` (TypeError for a bool or a string such as ``"1e9"``,
+    ValueError for NaN, an infinity or a number out of range)."""
+    if allow_zero:
+        return check_number(name, value, minimum=0, example=1e9)
+    return check_number(name, value, above=0, example=1e9)
 
 
 def _fraction(name: str, value: float) -> float:
-    x = _positive(name, value)
-    if x > 1:
-        raise ValueError(
-            f"{name} is a fraction of the GPU's peak and must be in (0, 1], got {value!r}; "
-            "write 40% as 0.4."
-        )
-    return x
+    return check_number(
+        name,
+        value,
+        above=0,
+        maximum=1,
+        fix="it is a fraction of the GPU's peak: write 40% as 0.4",
+    )
 
 
 # --------------------------------------------------------------------------- the rules of thumb
@@ -173,6 +168,8 @@ def estimate(
 
     ``inference_utilisation`` defaults to ``utilisation``.
     """
+    if inference_utilisation is not None:
+        _fraction("inference_utilisation", inference_utilisation)
     flops = training_flops(n_params, n_tokens)
     hours = gpu_hours(flops, peak_flops_per_s, utilisation)
     return Estimate(
@@ -201,13 +198,15 @@ def mlp_params(layer_sizes: Sequence[int]) -> int:
 
 
 def _layer_sizes(layer_sizes: Sequence[int]) -> list[int]:
-    sizes = list(layer_sizes)
-    if len(sizes) < 2:
-        raise ValueError(
-            f"layer_sizes needs the input width and at least one layer, e.g. [784, 128, 10]; "
-            f"got {sizes}."
+    return list(
+        check_ints(
+            "layer_sizes",
+            layer_sizes,
+            min_length=2,
+            item="each layer width",
+            fix="give the input width and at least one layer, e.g. [784, 128, 10]",
         )
-    return [check_int("each layer width", s) for s in sizes]
+    )
 
 
 @dataclass(frozen=True)

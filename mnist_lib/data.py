@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from book_core.checks import check_number
 from book_core.fetch import (
     SourceUnavailable,
     VerificationError,
@@ -242,7 +243,12 @@ def keras_download(timeout: float = 30.0) -> Path:
     duration of the download this sets the process-wide default socket timeout
     (``socket.setdefaulttimeout``) to ``timeout`` and then restores the previous value; other
     threads that open sockets meanwhile get it too.
+
+    Raises:
+        TypeError, ValueError: ``timeout`` is not a number of seconds > 0.
+        SourceUnavailable: Keras is missing or the download failed.
     """
+    timeout = check_number("timeout", timeout, above=0, example=30)
     try:
         import keras
     except ImportError as exc:

@@ -19,11 +19,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from book_core.checks import check_class_labels, check_int, check_probabilities
+from book_core.checks import (
+    check_class_labels,
+    check_int,
+    check_not_none,
+    check_number,
+    check_probabilities,
+)
 
 
 def _as_rows(name: str, x: np.ndarray) -> np.ndarray:
-    """``x`` reshaped to ``(n, features)``; ValueError if empty, scalar or not finite."""
+    """``x`` reshaped to ``(n, features)``; TypeError if None, ValueError if empty, scalar or not
+    finite."""
+    check_not_none(name, x, "an array of examples shaped (n, ...), like (n, 28, 28)")
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(
@@ -113,10 +121,10 @@ def nearest_neighbours(
 
     Ties go to the lowest reference index.
     """
+    check_int("block_size", block_size, fix="pass an int such as 500")
     q = _as_rows("queries", queries).astype(np.float64)
     r = _as_rows("reference", reference).astype(np.float64)
     _same_width(q, r, ("queries", "reference"))
-    check_int("block_size", block_size)
     q32, r32 = q.astype(np.float32), r.astype(np.float32)
     q_norms = (q32 * q32).sum(axis=1, dtype=np.float64)
     r_norms = (r32 * r32).sum(axis=1, dtype=np.float64)
@@ -156,9 +164,8 @@ def near_duplicates(
     Returns a DataFrame with columns ``query``, ``reference``, ``distance``, closest first. Pass
     ``neighbours`` from :func:`nearest_neighbours` to reuse a search already done.
     """
-    t = float(threshold)
-    if not np.isfinite(t) or t < 0:
-        raise ValueError(f"threshold must be a finite distance >= 0, got {threshold!r}.")
+    t = check_number("threshold", threshold, minimum=0, example=1.0)
+    check_not_none("queries", queries, "the query examples, shaped (n, ...)")
     if neighbours is None:
         neighbours = nearest_neighbours(queries, reference)
     elif len(neighbours.indices) != len(np.asarray(queries)):
@@ -197,13 +204,11 @@ def label_disputes(
         A DataFrame with columns ``index``, ``label``, ``predicted``, ``p_label``, ``p_predicted``
         and ``margin = p_predicted - p_label``, most disputed first.
     """
+    c = check_number("min_confidence", min_confidence, minimum=0, maximum=1)
     p = check_probabilities(probabilities).astype(np.float64)
     y = check_class_labels(labels, p.shape[1])
     if len(y) != len(p):
         raise ValueError(f"got {len(p)} rows of probabilities but {len(y)} labels.")
-    c = float(min_confidence)
-    if not 0.0 <= c <= 1.0:
-        raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence!r}.")
     predicted = p.argmax(axis=1)
     rows = np.arange(len(p))
     p_label = p[rows, y]
@@ -233,7 +238,12 @@ def class_balance(splits: Mapping[str, np.ndarray], n_classes: int) -> pd.DataFr
     Returns a DataFrame indexed by class with, per split, a ``<split> count`` and a
     ``<split> share`` column (shares sum to 1).
     """
-    check_int("n_classes", n_classes)
+    check_int("n_classes", n_classes, fix="pass an int such as 10")
+    if not isinstance(splits, Mapping):
+        raise TypeError(
+            f"splits must be a mapping {{split name: labels}}, got {type(splits).__name__}; "
+            'pass e.g. {"train": y_train, "test": y_test}.'
+        )
     if not splits:
         raise ValueError('class_balance needs at least one split, e.g. {"train": y_train}.')
     columns: dict[str, np.ndarray] = {}
@@ -251,7 +261,7 @@ def class_balance(splits: Mapping[str, np.ndarray], n_classes: int) -> pd.DataFr
 
 def imbalance_ratio(counts: np.ndarray) -> float:
     """Largest class count over smallest: 1.0 is perfectly balanced."""
-    c = np.asarray(counts)
+    c = np.asarray(check_not_none("counts", counts, "a 1-D array of class counts"))
     if c.ndim != 1 or len(c) == 0:
         raise ValueError(f"counts must be a non-empty 1-D array, got shape {c.shape}.")
     if (c < 0).any():

@@ -13,12 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from book_core.checks import check_class_labels, check_int, check_probabilities
+from book_core.checks import check_class_labels, check_int, check_not_none, check_probabilities
 
 
 def _check_label_pair(
     y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
 ) -> tuple[np.ndarray, np.ndarray]:
+    check_int("num_classes", num_classes, fix="pass an int such as 10")
     y_true = check_class_labels(y_true, num_classes, name="y_true")
     y_pred = check_class_labels(y_pred, num_classes, name="y_pred")
     if len(y_true) != len(y_pred):
@@ -54,7 +55,7 @@ def per_class_report(cm: np.ndarray) -> pd.DataFrame:
 
     A class never predicted has an undefined precision, reported as NaN (not silently as 0).
     """
-    cm = np.asarray(cm)
+    cm = np.asarray(check_not_none("cm", cm, "a square confusion matrix of counts"))
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"a confusion matrix must be square, got shape {cm.shape}.")
     if not np.issubdtype(cm.dtype, np.integer) or (cm.size and cm.min() < 0):
@@ -74,10 +75,10 @@ def per_class_report(cm: np.ndarray) -> pd.DataFrame:
 
 def top_confusions(cm: np.ndarray, k: int = 5) -> pd.DataFrame:
     """The ``k`` most frequent mistakes ``true -> predicted`` (off-diagonal cells), largest first."""
-    cm = np.asarray(cm)
+    check_int("k", k)
+    cm = np.asarray(check_not_none("cm", cm, "a square confusion matrix of counts"))
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"a confusion matrix must be square, got shape {cm.shape}.")
-    check_int("k", k)
     off = cm.astype(np.int64).copy()
     np.fill_diagonal(off, -1)
     flat = off.ravel()
@@ -98,10 +99,10 @@ def most_confident_mistakes(
     probability ``p_true`` given to the true label. Fewer than ``k`` rows if there are fewer
     mistakes.
     """
-    y_true = np.asarray(y_true)
+    check_int("k", k)
+    y_true = np.asarray(check_not_none("y_true", y_true, "a 1-D array of class indices"))
     p = check_probabilities(probabilities, len(y_true) if y_true.ndim == 1 else None)
     y_true = check_class_labels(y_true, p.shape[1], name="y_true")
-    check_int("k", k)
     predicted = p.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_true)
     confidence = p[wrong, predicted[wrong]]

@@ -17,7 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from book_core.checks import check_int, check_not_none, check_number
+
 __all__ = ["check_layer", "check_model", "gradient_errors", "numerical_gradient", "relative_error"]
+
+
+def _check_f(f: Callable[[], float]) -> None:
+    if not callable(f):
+        raise TypeError(
+            f"f must be a function of no arguments returning the loss, got {type(f).__name__}; "
+            "pass e.g. lambda: float(loss(x))."
+        )
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, *, eps: float = 1e-6) -> np.ndarray:
@@ -27,6 +37,9 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, *, eps: float = 1e
     ``x`` is nudged in place by ``±eps`` and restored afterwards, so ``x`` ends up unchanged.
     Costs two calls of ``f`` per entry: use small shapes.
     """
+    eps = check_number("eps", eps, above=0, example=1e-6)
+    _check_f(f)
+    check_not_none("x", x, "a float64 array that f reads")
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise ValueError(
             f"numerical gradients need a float64 array (got {getattr(x, 'dtype', type(x))}): in "
@@ -34,8 +47,6 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, *, eps: float = 1e
         )
     if not x.flags.c_contiguous or not x.flags.writeable:
         raise ValueError("x must be a writeable, C-contiguous array (it is perturbed in place).")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}.")
     flat = x.reshape(-1)  # a view: writing to it perturbs x
     grad = np.empty(x.size, dtype=np.float64)
     for i in range(x.size):
@@ -54,6 +65,8 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
     Scale-free, so the same threshold serves large and small gradients; 0 when both are all zeros.
     """
+    check_not_none("a", a, "a gradient array")
+    check_not_none("b", b, "a gradient array")
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"cannot compare gradients of different shapes {a.shape} and {b.shape}.")
@@ -71,6 +84,10 @@ def gradient_errors(
     eps: float = 1e-6,
 ) -> dict[str, float]:
     """Relative error between ``analytic[name]`` and the numerical gradient of ``f`` for each param."""
+    check_number("eps", eps, above=0, example=1e-6)
+    _check_f(f)
+    check_not_none("params", params, "a dict {name: float64 array}")
+    check_not_none("analytic", analytic, "a dict {name: gradient array}")
     missing = set(params) - set(analytic)
     if missing:
         raise ValueError(f"no analytic gradient given for {sorted(missing)}.")
@@ -88,6 +105,10 @@ def check_layer(layer: Any, x: np.ndarray, *, seed: int = 0, eps: float = 1e-6) 
     ``L = sum(forward(x) * G)`` for a fixed random ``G``, so that ``dL/d(output) = G``.
     Returns ``{"input": error, "W": error, ...}``.
     """
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 0")
+    check_number("eps", eps, above=0, example=1e-6)
+    check_not_none("layer", layer, "a layer with forward, backward, params and grads")
+    check_not_none("x", x, "a small batch of inputs")
     x = np.array(x, dtype=np.float64)  # a private copy: it gets perturbed
     out = layer.forward(x)
     g = np.random.default_rng(seed).standard_normal(out.shape)
@@ -107,6 +128,8 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, eps: float = 1e-6) 
     The model needs ``loss(x, y) -> float``, ``backward()``, and ``params()``/``grads()`` returning
     dicts with the same names (like :class:`mnist_lib.nn.MLP`). Returns ``{name: error}``.
     """
+    check_number("eps", eps, above=0, example=1e-6)
+    check_not_none("model", model, "a model with loss, backward, params and grads")
     model.loss(x, y)
     model.backward()
     analytic = {name: grad.copy() for name, grad in model.grads().items()}

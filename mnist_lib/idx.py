@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from book_core.checks import check_int, check_not_none
+
 UBYTE = 0x08
 _HEADER = struct.Struct(">BBBB")
 
@@ -32,9 +34,17 @@ def parse_idx(data: bytes, *, ndim: int | None = None, name: str = "<bytes>") ->
         name: how to name the file in error messages.
 
     Raises:
+        TypeError: ``data`` is not bytes, or ``ndim`` is not an integer (or None).
         IDXFormatError: wrong magic number, unexpected number of dimensions, or a size that does not
             match the header (a truncated or padded file). The message says which.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"data must be the bytes of an IDX file, got {type(data).__name__}; pass "
+            "path.read_bytes() (decompressed)."
+        )
+    if ndim is not None:
+        check_int("ndim", ndim, minimum=1, maximum=255, fix="pass 3 for images, 1 for labels")
     if len(data) < 4:
         raise IDXFormatError(
             f"{name}: {len(data)} bytes is too short to be an IDX file (needs a 4-byte header)."
@@ -68,7 +78,7 @@ def parse_idx(data: bytes, *, ndim: int | None = None, name: str = "<bytes>") ->
 
 def encode_idx(array: np.ndarray) -> bytes:
     """Return the IDX bytes of a ``uint8`` array (the inverse of :func:`parse_idx`)."""
-    array = np.asarray(array)
+    array = np.asarray(check_not_none("array", array, "a uint8 array"))
     if array.dtype != np.uint8:
         raise TypeError(f"IDX encoding here supports uint8 only, got {array.dtype}.")
     if array.ndim == 0 or array.ndim > 255:

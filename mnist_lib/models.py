@@ -17,23 +17,18 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from book_core.checks import check_int
+from book_core.checks import check_int, check_ints, check_number, check_str
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 
 
 def _check_units(name: str, values: Sequence[int]) -> tuple[int, ...]:
-    values = tuple(values)
-    if not values:
-        raise ValueError(f"{name} must be a non-empty sequence of positive integers, got ().")
-    return tuple(check_int(f"each of {name}", v) for v in values)
+    return check_ints(name, values, fix="pass a non-empty sequence of positive integers")
 
 
 def _check_rate(name: str, value: float, upper: float = 1.0) -> float:
-    if not 0.0 <= value < upper:
-        raise ValueError(f"{name} must be in [0, {upper}), got {value!r}.")
-    return float(value)
+    return check_number(name, value, minimum=0, below=upper, example=0.1)
 
 
 def baseline_mlp(hidden_units: int = 128) -> keras.Sequential:
@@ -41,7 +36,7 @@ def baseline_mlp(hidden_units: int = 128) -> keras.Sequential:
 
     784 * 128 + 128 + 128 * 10 + 10 = 101,770 parameters.
     """
-    _check_units("hidden_units", [hidden_units])
+    check_int("hidden_units", hidden_units, fix="pass an int such as 128")
     return keras.Sequential(
         [
             keras.Input(shape=IMAGE_SHAPE),
@@ -66,8 +61,8 @@ def augmentation(
     """
     _check_rate("shift", shift, 0.5)
     _check_rate("zoom", zoom, 0.5)
-    if not 0.0 <= rotation_degrees <= 45.0:
-        raise ValueError(f"rotation_degrees must be in [0, 45], got {rotation_degrees!r}.")
+    check_number("rotation_degrees", rotation_degrees, minimum=0, maximum=45, example=10)
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 42")
     if shift == 0 and rotation_degrees == 0 and zoom == 0:
         raise ValueError("augmentation needs at least one of shift, rotation_degrees, zoom > 0.")
     stack: list[keras.Layer] = [layers.Reshape((*IMAGE_SHAPE, 1))]
@@ -103,8 +98,8 @@ def mlp(
     """
     hidden_units = _check_units("hidden_units", hidden_units)
     _check_rate("dropout", dropout)
-    if l2 < 0:
-        raise ValueError(f"l2 must be >= 0, got {l2!r}.")
+    check_number("l2", l2, minimum=0, example=1e-4)
+    check_str("name", name, example="'mlp'")
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     stack: list[keras.Layer] = [keras.Input(shape=IMAGE_SHAPE)]
     if augment is not None:
@@ -143,11 +138,12 @@ def cnn(
     filters = _check_units("filters", filters)
     if len(filters) > 4:
         raise ValueError(
-            f"at most 4 blocks fit a 28x28 image (each halves it), got {len(filters)}."
+            f"filters must give at most 4 blocks (each halves the 28x28 image), got "
+            f"{len(filters)}; pass e.g. (32, 64)."
         )
-    if not isinstance(dense_units, int) or dense_units < 0:
-        raise ValueError(f"dense_units must be a non-negative integer, got {dense_units!r}.")
+    dense_units = check_int("dense_units", dense_units, minimum=0, fix="pass an int such as 128")
     _check_rate("dropout", dropout)
+    check_str("name", name, example="'cnn'")
     stack: list[keras.Layer] = [keras.Input(shape=IMAGE_SHAPE)]
     if augment is not None:
         stack.append(augment)

@@ -22,7 +22,13 @@ from collections.abc import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from book_core.checks import check_class_labels, check_int
+from book_core.checks import (
+    check_class_labels,
+    check_int,
+    check_ints,
+    check_not_none,
+    check_number,
+)
 from book_core.softmax import log_softmax
 
 Params = dict[str, np.ndarray]
@@ -46,8 +52,9 @@ __all__ = [
 
 
 def _check_batch(x: np.ndarray, n_features: int, dtype: np.dtype, what: str = "x") -> np.ndarray:
-    """Return ``x`` as a finite ``(batch, n_features)`` array of ``dtype``, or raise ValueError."""
-    x = np.asarray(x)
+    """Return ``x`` as a finite ``(batch, n_features)`` array of ``dtype``; TypeError if None,
+    ValueError if misshaped or not finite."""
+    x = np.asarray(check_not_none(what, x, "a 2-D array (batch, features)"))
     if x.ndim != 2:
         raise ValueError(
             f"{what} must be 2-D (batch, features), got shape {x.shape}; "
@@ -95,6 +102,7 @@ class Dense:
         dtype: type | np.dtype = np.float32,
     ) -> None:
         n_in, n_out = check_int("n_in", n_in), check_int("n_out", n_out)
+        check_not_none("rng", rng, "a generator such as np.random.default_rng(0)")
         if init == "he":
             w = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_out, n_in))
         elif init == "glorot":
@@ -227,9 +235,14 @@ class MLP:
         activation: str = "relu",
         dtype: type | np.dtype = np.float32,
     ) -> None:
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must list at least 2 layer widths, got {list(sizes)}.")
-        sizes = [check_int("each layer width in sizes", s) for s in sizes]
+        sizes = check_ints(
+            "sizes",
+            sizes,
+            min_length=2,
+            item="each layer width in sizes",
+            fix="list the input width and at least one layer, e.g. [784, 128, 10]",
+        )
+        seed = check_int("seed", seed, minimum=0, fix="pass an int such as 0")
         if activation not in ("relu", "sigmoid"):
             raise ValueError(f"unknown activation {activation!r}; use 'relu' or 'sigmoid'.")
         self.sizes = [int(s) for s in sizes]
@@ -300,8 +313,8 @@ class SGD:
     """Gradient descent, ``w <- w - lr * g``; with momentum ``v <- mu v + g; w <- w - lr * v``."""
 
     def __init__(self, lr: float = 0.1, momentum: float = 0.0) -> None:
-        if lr <= 0 or not 0 <= momentum < 1:
-            raise ValueError(f"SGD needs lr > 0 and 0 <= momentum < 1, got {lr} and {momentum}.")
+        lr = check_number("lr", lr, above=0, example=0.1)
+        momentum = check_number("momentum", momentum, minimum=0, below=1, example=0.9)
         self.lr, self.momentum = lr, momentum
         self._velocity: Params = {}
 
@@ -327,10 +340,10 @@ class Adam:
     def __init__(
         self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7
     ) -> None:
-        if lr <= 0 or not (0 <= beta1 < 1 and 0 <= beta2 < 1) or eps <= 0:
-            raise ValueError(
-                f"Adam needs lr > 0, 0 <= beta1, beta2 < 1 and eps > 0; got {lr}, {beta1}, {beta2}, {eps}."
-            )
+        lr = check_number("lr", lr, above=0, example=1e-3)
+        beta1 = check_number("beta1", beta1, minimum=0, below=1, example=0.9)
+        beta2 = check_number("beta2", beta2, minimum=0, below=1, example=0.999)
+        eps = check_number("eps", eps, above=0, example=1e-7)
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.t = 0
         self._m: Params = {}
@@ -358,10 +371,20 @@ class Adam:
 # --------------------------------------------------------------------------------------------
 
 
+def _check_model(model: MLP) -> None:
+    if not isinstance(model, MLP):
+        raise TypeError(
+            f"model must be an MLP, got {type(model).__name__}; pass e.g. "
+            "MLP([784, 128, 10], seed=0)."
+        )
+
+
 def evaluate(
     model: MLP, x: np.ndarray, y: np.ndarray, *, batch_size: int = 10_000
 ) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``(x, y)``, computed in batches to bound memory."""
+    _check_model(model)
+    check_int("batch_size", batch_size, fix="pass an int such as 10000")
     x = _check_batch(x, model.sizes[0], model.dtype)
     y = check_class_labels(y, model.sizes[-1], n=len(x))
     total_loss, correct = 0.0, 0
@@ -396,8 +419,16 @@ def train(
     ``val_loss`` and ``val_accuracy`` when ``validation_data`` is given, and ``seconds`` (wall
     time of each epoch's training, without the validation pass).
     """
+    _check_model(model)
     check_int("epochs", epochs)
-    check_int("batch_size", batch_size)
+    check_int("batch_size", batch_size, fix="pass an int such as 32")
+    check_int("seed", seed, minimum=0, fix="pass an int such as 0")
+    if not (hasattr(optimizer, "step") and callable(optimizer.step)):
+        raise TypeError(
+            f"optimizer must be an optimiser such as SGD(lr=0.1) or Adam(), got {optimizer!r}."
+        )
+    if blas_threads is not None:
+        check_int("blas_threads", blas_threads, fix="pass an int such as 1, or None for no cap")
     x = _check_batch(x, model.sizes[0], model.dtype)
     y = check_class_labels(y, model.sizes[-1], n=len(x))
     rng = np.random.default_rng(seed)

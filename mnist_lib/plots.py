@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from book_core.checks import check_int, check_labels, check_not_none, check_number
+
 
 def image_grid(
     images: np.ndarray,
@@ -35,7 +37,11 @@ def image_grid(
         symmetric: centre the colour scale on 0 (for weights, which are signed).
         suptitle: a title for the whole figure.
     """
-    images = np.asarray(images)
+    ncols = check_int("ncols", ncols, fix="pass an int such as 10")
+    check_number("size", size, above=0, example=1.2)
+    if titles is not None:
+        titles = check_labels("titles", titles, allow_empty=True, example="['a 7', 'a 1']")
+    images = np.asarray(check_not_none("images", images, "an array of images (n, height, width)"))
     if images.ndim != 3:
         raise ValueError(f"image_grid needs images shaped (n, height, width), got {images.shape}.")
     n = len(images)
@@ -76,6 +82,12 @@ def plot_curves(
     A Keras ``History.history`` dict fits directly; its ``val_*`` series are drawn dashed beside the
     training series of the same run.
     """
+    metrics = check_labels("metrics", metrics, example="['loss', 'accuracy']")
+    if not isinstance(histories, Mapping):
+        raise TypeError(
+            f"histories must be a mapping {{run name: history}}, got {type(histories).__name__}; "
+            'pass e.g. {"baseline": result.history}.'
+        )
     if not histories:
         raise ValueError("plot_curves got no runs to plot.")
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
@@ -117,13 +129,19 @@ def plot_confusion_matrix(
     predictions are left blank, so that the colour scale shows only the mistakes, which are
     otherwise too small to see next to thousands of correct answers.
     """
-    cm = np.asarray(cm)
+    check_number("size", size, above=0, example=6.0)
+    if class_names is not None:
+        class_names = check_labels("class_names", class_names, example="['zero', 'one']")
+    cm = np.asarray(check_not_none("cm", cm, "a square confusion matrix of counts"))
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] == 0:
         raise ValueError(f"plot_confusion_matrix needs a square matrix, got shape {cm.shape}.")
     k = cm.shape[0]
     names = [str(i) for i in range(k)] if class_names is None else list(class_names)
     if len(names) != k:
-        raise ValueError(f"got {len(names)} class names for a {k}x{k} matrix.")
+        raise ValueError(
+            f"class_names must hold one name per class, got {len(names)} class names for a "
+            f"{k}x{k} matrix."
+        )
     shown = cm.astype(float)
     if hide_diagonal:
         shown[np.diag_indices(k)] = np.nan

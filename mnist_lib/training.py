@@ -24,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from book_core.checks import check_class_labels, check_int
+from book_core.checks import check_class_labels, check_int, check_not_none, check_number
 from book_core.runtime import DEFAULT_SEED, seed_everything
 from book_core.timing import EpochTimer
 from mnist_lib.models import IMAGE_SHAPE, NUM_CLASSES
@@ -34,9 +34,10 @@ def scale_images(x: np.ndarray) -> np.ndarray:
     """Pixels to ``float32`` in ``[0, 1]``: uint8 images are divided by 255, floats are checked.
 
     Raises:
+        TypeError: ``x`` is None.
         ValueError: images not shaped ``(n, 28, 28)``, non-finite values, or floats outside [0, 1].
     """
-    x = np.asarray(x)
+    x = np.asarray(check_not_none("x", x, "images shaped (n, 28, 28)"))
     if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
         raise ValueError(
             f"expected images shaped (n, 28, 28), got {x.shape}; "
@@ -57,7 +58,9 @@ def scale_images(x: np.ndarray) -> np.ndarray:
 
 
 def check_labels(y: np.ndarray, n: int | None = None) -> np.ndarray:
-    """Return integer labels 0-9 as ``int64``; raise ``ValueError`` for anything else."""
+    """Return integer labels 0-9 as ``int64``; raise ``TypeError`` for None, ``ValueError`` for
+    anything else."""
+    check_not_none("y", y, "the labels, integers 0-9")
     return check_class_labels(y, NUM_CLASSES, n=n, what="images")
 
 
@@ -69,8 +72,10 @@ def split_validation(
     The test set stays untouched; choices made while training (when to stop, which settings) are
     made on the validation set only.
     """
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction!r}.")
+    check_number("fraction", fraction, above=0, below=1, example=0.1)
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 42")
+    check_not_none("x", x, "the training images")
+    check_not_none("y", y, "the training labels")
     n = len(x)
     if len(y) != n:
         raise ValueError(f"got {n} images but {len(y)} labels.")
@@ -101,9 +106,11 @@ def make_dataset(
     ``fast_mlp.ipynb`` measures. The pipeline pays off when examples are loaded or transformed on
     the fly.
     """
+    check_int("batch_size", batch_size, fix="pass an int such as 32")
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 42")
+    check_not_none("y", y, "the labels, integers 0-9")
     x = scale_images(x)
     y = check_labels(y, len(x))
-    check_int("batch_size", batch_size)
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -144,16 +151,15 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "steps_per_execution"):
             check_int(name, getattr(self, name))
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}.")
+        check_number("learning_rate", self.learning_rate, above=0, example=1e-3)
         if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}.")
-        if not 0.0 <= self.validation_fraction < 1.0:
-            raise ValueError(
-                f"validation_fraction must be in [0, 1), got {self.validation_fraction}."
-            )
+        check_number(
+            "validation_fraction", self.validation_fraction, minimum=0, below=1, example=0.1
+        )
         if self.early_stopping_patience is not None:
             check_int("early_stopping_patience (or None)", self.early_stopping_patience)
+        check_int("seed", self.seed, minimum=0, fix="pass an int such as 42")
 
 
 @dataclass
@@ -177,8 +183,19 @@ class TrainResult:
         return float(np.median(steady))
 
 
+def _check_config(config: TrainConfig) -> None:
+    if not isinstance(config, TrainConfig):
+        raise TypeError(
+            f"config must be a TrainConfig, got {type(config).__name__}; pass e.g. "
+            "TrainConfig(epochs=5)."
+        )
+
+
 def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> keras.Model:
     """Compile with Adam, sparse categorical cross-entropy and accuracy, as ``config`` says."""
+    check_not_none("model", model, "an uncompiled Keras model")
+    _check_config(config)
+    check_int("steps_per_epoch", steps_per_epoch, fix="pass math.ceil(len(x) / batch_size)")
     rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
     if config.schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(
@@ -217,6 +234,17 @@ def train(
         verbose: Keras' ``verbose`` (0 silent, 2 one line per epoch).
     """
     config = TrainConfig() if config is None else config
+    _check_config(config)
+    if not callable(build):
+        raise TypeError(
+            f"build must be a function returning a fresh model, got {type(build).__name__}; "
+            "pass e.g. models.baseline_mlp (not models.baseline_mlp())."
+        )
+    check_int(
+        "verbose", verbose, minimum=0, maximum=2, fix="pass 0 (silent) or 2 (one line per epoch)"
+    )
+    check_not_none("x_train", x_train, "images shaped (n, 28, 28)")
+    check_not_none("y_train", y_train, "the labels, integers 0-9")
     x = scale_images(x_train)
     y = check_labels(y_train, len(x))
     if validation_data is not None:

@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
+from book_core.checks import check_labels, check_str
+
 QUEUES: tuple[str, ...] = ("billing", "shipping", "technical", "account")
 SPLITS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
@@ -43,7 +45,14 @@ class Ticket:
 
 def parse_tickets(lines: list[str], labels: tuple[str, ...] = QUEUES) -> list[Ticket]:
     """Parse JSON lines (``{"id", "text", "label"}``, optionally ``"ambiguous": true`` and a
-    ``"counterpart"`` id) into tickets, checking every field."""
+    ``"counterpart"`` id) into tickets, checking every field.
+
+    Raises:
+        TypeError: ``lines`` or ``labels`` is not a list of strings (None, a bare string...).
+        ValueError: a line that is not a valid ticket; the message gives its number and why.
+    """
+    lines = check_labels("lines", lines, allow_empty=True, example="path.read_text().splitlines()")
+    labels = check_labels("labels", labels, example="prompt_lab.QUEUES")
     tickets: list[Ticket] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
@@ -99,6 +108,8 @@ def load_tickets(split: str, language: str = "en") -> list[Ticket]:
     with an English counterpart in the same split, some only meaningful locally; labelled by the
     same guideline (``data/GUIDELINE.zh.md`` is its Chinese version).
     """
+    check_str("split", split, example="'dev'")
+    check_str("language", language, example="'en'")
     if language not in SPLITS:
         raise ValueError(f"unknown language {language!r}; expected one of {list(SPLITS)}")
     if split not in SPLITS[language]:

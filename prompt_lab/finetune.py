@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from book_core.checks import check_int
+from book_core.checks import check_int, check_labels, check_not_none, check_number
 from prompt_lab.data import QUEUES
 from prompt_lab.local import LocalModel
 
@@ -43,12 +43,20 @@ class BlockInputs:
 
 def block_inputs(model: LocalModel, texts: Sequence[str], block: int) -> BlockInputs:
     """What block ``block`` of ``model`` reads for each text (``block`` counts from 0; the
-    hidden states after the blocks below it). Computed once, without gradients."""
-    texts = list(texts)
-    if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
-        raise ValueError("block_inputs needs a non-empty list of non-empty strings")
+    hidden states after the blocks below it). Computed once, without gradients.
+
+    Raises:
+        TypeError: ``model`` is None, ``texts`` is not a list of strings (a bare string is
+            refused), or ``block`` is not an integer.
+        ValueError: no texts, an empty text, or a block the model does not have.
+    """
+    check_not_none("model", model, "the loaded model, load_local_model()")
+    texts = list(check_labels("texts", texts, allow_empty=True, example="['a refund', 'a parcel']"))
+    check_int("block", block, minimum=0, fix="pass the index of a block, from 0")
+    if not texts or not all(t.strip() for t in texts):
+        raise ValueError(f"texts must be a non-empty list of non-empty strings, got {texts!r:.80}")
     n_blocks = model.model.config.num_hidden_layers
-    if not (isinstance(block, int) and 0 <= block < n_blocks):
+    if not block < n_blocks:
         raise ValueError(f"block must be an integer from 0 to {n_blocks - 1}, got {block!r}")
     torch = model._torch
     pad = model._gen_kwargs["pad_token_id"]
@@ -157,11 +165,21 @@ def finetune_top(
         seed: fixes the head's initial weights and the shuffling.
 
     Raises:
+        TypeError: ``model`` or ``inputs`` is None, ``labels`` or ``label_set`` is not a sequence of
+            strings (a bare string is refused), or a setting of the wrong type.
         ValueError: a label count that does not match, unknown labels, a label with no example,
-            or a setting that is not positive.
+            or a setting out of range.
     """
-    torch = model._torch
-    label_set = tuple(label_set)
+    check_not_none("model", model, "the loaded model, load_local_model()")
+    check_not_none("inputs", inputs, "block_inputs(model, texts, block)")
+    labels = check_labels("labels", labels, allow_empty=True, example="['billing', 'shipping']")
+    label_set = check_labels("label_set", label_set, example="prompt_lab.QUEUES")
+    check_int("epochs", epochs, fix="pass an int such as 8")
+    check_int("batch_size", batch_size, fix="pass an int such as 16")
+    check_number("learning_rate", learning_rate, above=0, example=2e-4)
+    check_number("head_learning_rate", head_learning_rate, above=0, example=1e-3)
+    check_number("weight_decay", weight_decay, minimum=0, example=0.01)
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 0")
     if len(labels) != len(inputs):
         raise ValueError(f"got {len(inputs)} texts but {len(labels)} labels")
     unknown = sorted(set(labels) - set(label_set))
@@ -170,11 +188,8 @@ def finetune_top(
     missing = [lab for lab in label_set if lab not in set(labels)]
     if missing:
         raise ValueError(f"no training example of {missing}: a classifier cannot learn it")
-    check_int("epochs", epochs)
-    check_int("batch_size", batch_size)
-    if not (learning_rate > 0 and head_learning_rate > 0 and weight_decay >= 0):
-        raise ValueError("learning rates must be positive and weight_decay not negative")
 
+    torch = model._torch
     generator = torch.Generator().manual_seed(seed)
     top = _top_copy(model, inputs.block)
     hidden = model.model.config.hidden_size

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from book_core.checks import check_int, check_labels, check_not_none, check_str
 from prompt_lab.backends import ChatBackend
 from prompt_lab.data import QUEUES, Ticket
 from prompt_lab.parsing import parse_label, parse_lenient
@@ -106,6 +107,7 @@ class EvalResult:
 
 
 def _check_items(items: Sequence[Ticket], labels: Sequence[str]) -> None:
+    check_not_none("items", items, "a non-empty list of tickets, e.g. load_tickets('dev')")
     if not items:
         raise ValueError("no items to evaluate: pass a non-empty list of tickets")
     for item in items:
@@ -125,7 +127,21 @@ def evaluate(
     max_new_tokens: int = 6,
     name: str | None = None,
 ) -> EvalResult:
-    """Generate an answer for every item with ``template`` and score the parsed answers."""
+    """Generate an answer for every item with ``template`` and score the parsed answers.
+
+    Raises:
+        TypeError: a required argument is None, ``labels`` is not a sequence of strings (a bare
+            string is refused), ``max_new_tokens`` is not an integer, ``parser`` not callable.
+        ValueError: no items, an item with an unknown label, ``max_new_tokens < 1``.
+    """
+    check_not_none("backend", backend, "a ChatBackend, e.g. load_local_model()")
+    check_not_none("template", template, "a PromptTemplate")
+    labels = check_labels("labels", labels, example="prompt_lab.QUEUES")
+    check_int("max_new_tokens", max_new_tokens, fix="pass an int such as 6")
+    if not callable(parser):
+        raise TypeError(f"parser must be a function (text, labels) -> label, got {parser!r}.")
+    if name is not None:
+        check_str("name", name, example="'few-shot'")
     _check_items(items, labels)
     start = time.perf_counter()
     raws = backend.chat_many(
@@ -158,7 +174,18 @@ def evaluate_logprob(
     from every item's, which removes the model's preference for some labels whatever the input
     (Zhao et al., 2021); only with one template. ``raw`` records the (calibrated)
     log-probabilities, so close calls can be read like any other output.
+
+    Raises:
+        TypeError: a required argument is None, or ``labels`` is not a sequence of strings.
+        ValueError: no items, an item with an unknown label, templates that do not match the items.
     """
+    check_not_none("scorer", scorer, "a backend with label_logprobs, e.g. load_local_model()")
+    check_not_none("template", template, "a PromptTemplate, or one per item")
+    labels = check_labels("labels", labels, example="prompt_lab.QUEUES")
+    if calibrate_with is not None:
+        check_str("calibrate_with", calibrate_with, example="'N/A'")
+    if name is not None:
+        check_str("name", name, example="'log-prob'")
     _check_items(items, labels)
     if isinstance(template, PromptTemplate):
         templates = [template] * len(items)
@@ -198,6 +225,7 @@ def summarize(results: Sequence[EvalResult], *, timings: bool = False) -> pd.Dat
 
     Timings vary from run to run; keep them out of outputs that are compared exactly.
     """
+    check_not_none("results", results, "a list of EvalResult")
     if not results:
         raise ValueError("no results to summarize")
     rows = {

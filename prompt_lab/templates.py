@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from book_core.checks import check_str
 from prompt_lab.backends import Message
 
 SLOT = "{ticket}"
@@ -20,9 +21,11 @@ def fence(text: str) -> str:
     """Untrusted text made safe to place between ``<ticket>`` and ``</ticket>`` tags.
 
     Angle brackets are replaced, so the text cannot close the fence or open a fake one.
+
+    Raises:
+        TypeError: ``text`` is not a str.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"ticket text must be a str, not {type(text).__name__}")
+    check_str("text", text, example="a ticket's text")
     return text.replace("<", "(").replace(">", ")")
 
 
@@ -40,6 +43,10 @@ class PromptTemplate:
     examples: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        check_str("name", self.name, example="'few-shot'")
+        check_str("user", self.user, example=f"'Ticket: {SLOT}'")
+        if self.system is not None:
+            check_str("system", self.system, example="'You route support tickets.'")
         if self.user.count(SLOT) != 1:
             raise ValueError(
                 f"template {self.name!r}: the user message must contain {SLOT} exactly once, "
@@ -59,7 +66,8 @@ class PromptTemplate:
 
     def user_message(self, ticket: str) -> str:
         """The user message for one ticket (the ticket is fenced, never formatted)."""
-        if not isinstance(ticket, str) or not ticket.strip():
+        check_str("ticket", ticket, example="a ticket's text")
+        if not ticket.strip():
             raise ValueError(f"template {self.name!r}: the ticket text is empty")
         return self.user.replace(SLOT, fence(ticket.strip()))
 

@@ -71,17 +71,17 @@ def test_check_probabilities_accepts_softmax_outputs_and_keeps_their_dtype():
 
 
 @pytest.mark.parametrize(
-    ("value", "minimum", "message"),
+    ("value", "minimum", "error", "message"),
     [
-        (0, 1, "k must be a positive integer, got 0"),
-        (-1, 0, r"k must be an integer >= 0, got -1"),
-        (2.0, 1, "got 2.0"),
-        (True, 1, "got True"),
-        ("3", 1, "got '3'"),
+        (0, 1, ValueError, "k must be a positive integer, got 0"),
+        (-1, 0, ValueError, r"k must be an integer >= 0, got -1"),
+        (2.0, 1, TypeError, "got 2.0"),
+        (True, 1, TypeError, "got True"),
+        ("3", 1, TypeError, "got '3'"),
     ],
 )
-def test_check_int_refuses_what_is_not_a_whole_number_in_range(value, minimum, message):
-    with pytest.raises(ValueError, match=message):
+def test_check_int_refuses_what_is_not_a_whole_number_in_range(value, minimum, error, message):
+    with pytest.raises(error, match=message):
         check_int("k", value, minimum)
 
 

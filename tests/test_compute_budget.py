@@ -79,19 +79,19 @@ def test_estimate_matches_the_parts():
 
 
 @pytest.mark.parametrize(
-    "call, match",
+    "call, error, match",
     [
-        (lambda: compute.training_flops(-1, 10), "n_params"),
-        (lambda: compute.training_flops(1, float("nan")), "finite"),
-        (lambda: compute.training_flops("many", 10), "number"),
-        (lambda: compute.gpu_hours(1e20, 1e15, 40), "fraction"),
-        (lambda: compute.gpu_hours(1e20, 0, 0.4), "peak_flops_per_s"),
-        (lambda: compute.cost(1.0, -2), "price_per_gpu_hour"),
-        (lambda: compute.compute_optimal_tokens(1e9, 0), "tokens_per_param"),
+        (lambda: compute.training_flops(-1, 10), ValueError, "n_params"),
+        (lambda: compute.training_flops(1, float("nan")), ValueError, "finite"),
+        (lambda: compute.training_flops("many", 10), TypeError, "number"),
+        (lambda: compute.gpu_hours(1e20, 1e15, 40), ValueError, "fraction"),
+        (lambda: compute.gpu_hours(1e20, 0, 0.4), ValueError, "peak_flops_per_s"),
+        (lambda: compute.cost(1.0, -2), ValueError, "price_per_gpu_hour"),
+        (lambda: compute.compute_optimal_tokens(1e9, 0), ValueError, "tokens_per_param"),
     ],
 )
-def test_bad_inputs_raise_clear_errors(call, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_inputs_raise_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
@@ -179,19 +179,19 @@ def test_mlp_count_matches_an_instrumented_numpy_training_step():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
+    "kwargs, error, match",
     [
-        ({"layer_sizes": [784]}, "at least one layer"),
-        ({"layer_sizes": [784, 0, 10]}, "layer width must be a positive integer"),
-        ({"layer_sizes": [784, 12.5, 10]}, "layer width must be a positive integer"),
-        ({"layer_sizes": [784, 10], "n_examples": 0}, "n_examples"),
-        ({"layer_sizes": [784, 10], "batch_size": 2.0}, "batch_size"),
-        ({"layer_sizes": [784, 10], "optimiser_flops_per_param": -1}, "optimiser"),
+        ({"layer_sizes": [784]}, ValueError, "at least one layer"),
+        ({"layer_sizes": [784, 0, 10]}, ValueError, "layer width must be a positive integer"),
+        ({"layer_sizes": [784, 12.5, 10]}, TypeError, "layer width must be a positive integer"),
+        ({"layer_sizes": [784, 10], "n_examples": 0}, ValueError, "n_examples"),
+        ({"layer_sizes": [784, 10], "batch_size": 2.0}, TypeError, "batch_size"),
+        ({"layer_sizes": [784, 10], "optimiser_flops_per_param": -1}, ValueError, "optimiser"),
     ],
 )
-def test_mlp_bad_inputs(kwargs, match):
+def test_mlp_bad_inputs(kwargs, error, match):
     kwargs = {"n_examples": 10, **kwargs}
     sizes = kwargs.pop("layer_sizes")
     n = kwargs.pop("n_examples")
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         compute.mlp_training_flops(sizes, n, **kwargs)

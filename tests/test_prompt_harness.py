@@ -90,21 +90,22 @@ def test_harness_rejects_empty_sets_and_unknown_labels() -> None:
 
 
 @pytest.mark.parametrize(
-    ("messages", "match"),
+    ("messages", "error", "match"),
     [
-        ([], "non-empty list"),
-        ("hello", "non-empty list"),
-        ([{"role": "robot", "content": "hi"}], "role 'robot'"),
-        ([{"role": "user"}], "exactly the keys"),
-        ([{"role": "user", "content": 3}], "content must be a str"),
+        ([], ValueError, "non-empty list"),
+        ("hello", TypeError, "non-empty list"),
+        ([{"role": "robot", "content": "hi"}], ValueError, "role 'robot'"),
+        ([{"role": "user"}], ValueError, "exactly the keys"),
+        ([{"role": "user", "content": 3}], TypeError, "content must be a str"),
         (
             [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}],
+            ValueError,
             "last message",
         ),
     ],
 )
-def test_check_messages_rejects_malformed_chats(messages, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+def test_check_messages_rejects_malformed_chats(messages, error, match: str) -> None:
+    with pytest.raises(error, match=match):
         check_messages(messages)
 
 

@@ -37,19 +37,19 @@ def test_nearest_other_ticket_is_never_the_ticket_itself_even_with_duplicates() 
 
 
 @pytest.mark.parametrize(
-    ("queries", "pool", "k", "match"),
+    ("queries", "pool", "k", "error", "match"),
     [
-        (np.ones((1, 2)), np.ones((3, 2)), 0, "k must be"),
-        (np.ones((1, 2)), np.ones((3, 2)), True, "k must be"),
-        (np.ones((1, 2)), np.ones((3, 2)), "2", "k must be"),
-        (np.ones((1, 2)), np.ones((3, 2)), 4, "k must be"),
-        (np.ones((1, 3)), np.ones((3, 2)), 1, "dimensions"),
-        (np.ones(2), np.ones((3, 2)), 1, "queries must be"),
-        (np.ones((1, 2)), np.zeros((3, 2)), 1, "all-zero row"),
+        (np.ones((1, 2)), np.ones((3, 2)), 0, ValueError, "k must be"),
+        (np.ones((1, 2)), np.ones((3, 2)), True, TypeError, "k must be"),
+        (np.ones((1, 2)), np.ones((3, 2)), "2", TypeError, "k must be"),
+        (np.ones((1, 2)), np.ones((3, 2)), 4, ValueError, "k must be"),
+        (np.ones((1, 3)), np.ones((3, 2)), 1, ValueError, "dimensions"),
+        (np.ones(2), np.ones((3, 2)), 1, ValueError, "queries must be"),
+        (np.ones((1, 2)), np.zeros((3, 2)), 1, ValueError, "all-zero row"),
     ],
 )
-def test_nearest_rejects_bad_input(queries, pool, k, match) -> None:
-    with pytest.raises(ValueError, match=match):
+def test_nearest_rejects_bad_input(queries, pool, k, error, match) -> None:
+    with pytest.raises(error, match=match):
         nearest(queries, pool, k)
 
 

@@ -115,24 +115,24 @@ def test_the_same_seed_gives_the_same_draws():
 
 
 @pytest.mark.parametrize(
-    ("logits", "options", "message"),
+    ("logits", "options", "error", "message"),
     [
-        (np.zeros(5), {}, r"\(batch, V\)"),
-        (np.zeros((2, 5)), {"temperature": 0.0}, "temperature must be"),
-        (np.zeros((2, 5)), {"temperature": -1.0}, "temperature must be"),
-        (np.zeros((2, 5)), {"temperature": float("nan")}, "temperature must be"),
-        (np.zeros((2, 5)), {"top_k": 0}, "top_k must be"),
-        (np.zeros((2, 5)), {"top_k": 1.5}, "top_k must be"),
-        (np.zeros((2, 5)), {"top_k": 6}, "more than the vocabulary"),
-        (np.zeros((2, 5)), {"forbid": [5]}, "forbid ids must lie"),
-        (np.zeros((2, 5)), {"forbid": [0, 1, 2, 3, 4]}, "no finite value left"),
-        (np.full((2, 5), np.nan), {}, "NaN"),
-        (np.array([[0.0, np.inf]]), {}, r"\+inf"),
+        (np.zeros(5), {}, ValueError, r"\(batch, V\)"),
+        (np.zeros((2, 5)), {"temperature": 0.0}, ValueError, "temperature must be"),
+        (np.zeros((2, 5)), {"temperature": -1.0}, ValueError, "temperature must be"),
+        (np.zeros((2, 5)), {"temperature": float("nan")}, ValueError, "temperature must be"),
+        (np.zeros((2, 5)), {"top_k": 0}, ValueError, "top_k must be"),
+        (np.zeros((2, 5)), {"top_k": 1.5}, TypeError, "top_k must be"),
+        (np.zeros((2, 5)), {"top_k": 6}, ValueError, "more than the vocabulary"),
+        (np.zeros((2, 5)), {"forbid": [5]}, ValueError, "forbid ids must lie"),
+        (np.zeros((2, 5)), {"forbid": [0, 1, 2, 3, 4]}, ValueError, "no finite value left"),
+        (np.full((2, 5), np.nan), {}, ValueError, "NaN"),
+        (np.array([[0.0, np.inf]]), {}, ValueError, r"\+inf"),
     ],
 )
-def test_bad_sampling_arguments_are_rejected(logits, options, message):
+def test_bad_sampling_arguments_are_rejected(logits, options, error, message):
     kwargs = {"temperature": 1.0, "top_k": None, "rng": np.random.default_rng(0), **options}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         sample_next(logits, **kwargs)
 
 

@@ -46,11 +46,16 @@ def test_wilson_is_not_the_wald_interval():
 
 
 @pytest.mark.parametrize(
-    ("successes", "n", "message"),
-    [(11, 10, "cannot exceed"), (-1, 10, "successes"), (1, 0, "n must"), (1.5, 10, "successes")],
+    ("successes", "n", "error", "message"),
+    [
+        (11, 10, ValueError, "cannot exceed"),
+        (-1, 10, ValueError, "successes"),
+        (1, 0, ValueError, "n must"),
+        (1.5, 10, TypeError, "successes"),  # a wrong type, not a wrong value (book_core.checks)
+    ],
 )
-def test_wilson_rejects_bad_counts(successes, n, message):
-    with pytest.raises(ValueError, match=message):
+def test_wilson_rejects_bad_counts(successes, n, error, message):
+    with pytest.raises(error, match=message):
         wilson(successes, n)
 
 
@@ -69,7 +74,7 @@ def test_seed_spread_matches_students_sleep_data():
 def test_seed_spread_needs_two_seeds_and_a_mapping():
     with pytest.raises(ValueError, match="at least 2"):
         seed_spread({42: 0.99})
-    with pytest.raises(ValueError, match="seed: value"):
+    with pytest.raises(TypeError, match="seed: value"):
         seed_spread([0.99, 0.98])
 
 

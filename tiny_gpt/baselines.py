@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import sparse
 
-from book_core.checks import check_class_labels
+from book_core.checks import check_class_labels, check_int, check_not_none, check_number
 
 __all__ = [
     "BOS_ID",
@@ -41,21 +41,29 @@ BOS_ID = 1
 """``<bos>``, the start of every sequence: a context (the bigram's first), never a target."""
 
 
+def _check_alpha(alpha: float, name: str = "alpha") -> float:
+    return check_number(
+        name,
+        alpha,
+        above=0,
+        fix="pass a number such as 1.0: with alpha = 0 a token never seen in training gets "
+        "probability 0 and an infinite loss",
+    )
+
+
 def _check_vocab_alpha(vocab_size: int, alpha: float) -> None:
-    if int(vocab_size) != vocab_size or vocab_size < 3:
-        raise ValueError(
-            f"vocab_size must be an integer >= 3 (padding, <bos> and at least one token), "
-            f"got {vocab_size}."
-        )
-    if not (math.isfinite(alpha) and alpha > 0):
-        raise ValueError(
-            f"alpha must be a finite number > 0, got {alpha}: with alpha = 0 a token never seen "
-            "in training gets probability 0 and an infinite loss."
-        )
+    check_int(
+        "vocab_size",
+        vocab_size,
+        minimum=3,
+        fix="it counts padding, <bos> and at least one token: pass len(vocab)",
+    )
+    _check_alpha(alpha)
 
 
 def _check_sequences(sequences: np.ndarray, vocab_size: int) -> np.ndarray:
     """Return ``sequences`` as an int64 ``(n, T + 1)`` array that follows the conventions above."""
+    check_not_none("sequences", sequences, "a 2-D int array (n_sequences, T + 1) of token ids")
     seqs = np.asarray(sequences)
     if seqs.ndim != 2 or seqs.shape[0] < 1 or seqs.shape[1] < 2:
         raise ValueError(
@@ -133,6 +141,8 @@ class UnigramModel(_CountModel):
     """P(token) = (count + alpha) / (N + alpha (V - 2)), whatever came before it."""
 
     def __init__(self, counts: np.ndarray, alpha: float) -> None:
+        _check_alpha(alpha)
+        check_not_none("counts", counts, "the (V,) target counts; use UnigramModel.fit")
         self.counts = counts  # (V,) how often each id is a target; 0 for ids 0 and 1
         self.vocab_size, self.alpha = len(counts), float(alpha)
         self.total = float(counts.sum())  # N, the number of training targets
@@ -165,6 +175,8 @@ class BigramModel(_CountModel):
     """
 
     def __init__(self, counts: sparse.csr_array, alpha: float) -> None:
+        _check_alpha(alpha)
+        check_not_none("counts", counts, "the sparse (V, V) pair counts; use BigramModel.fit")
         self.counts = counts  # (V, V) sparse: counts[a, b] = times b followed a
         self.vocab_size, self.alpha = counts.shape[0], float(alpha)
         self.row_totals = np.asarray(counts.sum(axis=1)).ravel()  # (V,) times a was followed
@@ -208,6 +220,9 @@ class SmoothedBigramModel(BigramModel):
 
     def __init__(self, counts: sparse.csr_array, alpha: float, unigram: np.ndarray) -> None:
         super().__init__(counts, alpha)
+        check_not_none(
+            "unigram", unigram, "P_uni, a (V,) distribution; use SmoothedBigramModel.fit"
+        )
         self.unigram = unigram  # (V,) P_uni, 0 for ids 0 and 1
 
     @classmethod
@@ -240,8 +255,23 @@ def choose_alpha(
     """Fit ``model_class`` on ``train`` with each alpha; keep the lowest validation NLL.
 
     Returns the best alpha (the first one listed, on a tie) and ``{alpha: validation NLL}``.
+
+    Raises:
+        TypeError: ``model_class`` is not a count model, ``vocab_size`` not an integer, or an
+            alpha not a number.
+        ValueError: no alphas, ``vocab_size < 3``, an alpha that is not > 0, or bad sequences.
     """
-    alphas = [float(a) for a in alphas]
+    if not (isinstance(model_class, type) and issubclass(model_class, _CountModel)):
+        raise TypeError(
+            f"model_class must be UnigramModel, BigramModel or SmoothedBigramModel, got "
+            f"{model_class!r}."
+        )
+    check_int("vocab_size", vocab_size, minimum=3, fix="pass len(vocab)")
+    check_not_none("train", train, "the training sequences (n, T + 1)")
+    check_not_none("validation", validation, "the validation sequences (n, T + 1)")
+    if alphas is None or isinstance(alphas, (str, bytes)):
+        raise TypeError(f"alphas must be a list of numbers, got {alphas!r}; pass e.g. [0.1, 1.0].")
+    alphas = [_check_alpha(a, f"alphas[{i}]") for i, a in enumerate(alphas)]
     if not alphas:
         raise ValueError("alphas is empty: give at least one smoothing strength to try.")
     table = {a: model_class.fit(train, vocab_size, a).nll(validation) for a in alphas}

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from book_core.checks import check_int
+from book_core.checks import check_int, check_number
 from book_core.fetch import (
     SourceUnavailable,
     VerificationError,
@@ -235,9 +235,24 @@ def is_regulated_verse(text: str) -> bool:
     return regulated_verse_problem(text) is None
 
 
+def _check_poems(poems: Iterable[Poem]) -> Iterable[Poem]:
+    """``poems`` unless it is None or a bare string (a poem's text is not a list of poems)."""
+    if poems is None or isinstance(poems, (str, bytes, Poem)):
+        raise TypeError(
+            f"poems must be a list of Poem records, got {type(poems).__name__}; pass e.g. "
+            "load_poems() or splits.train."
+        )
+    return poems
+
+
 def quatrains(poems: Iterable[Poem]) -> list[Poem]:
     """The quatrains of ``poems``, in order: what the tiny GPT notebooks (``char_gpt.ipynb``,
-    ``scaling.ipynb``) measure their models on, e.g. ``quatrains(splits.validation)``."""
+    ``scaling.ipynb``) measure their models on, e.g. ``quatrains(splits.validation)``.
+
+    Raises:
+        TypeError: ``poems`` is None or a bare string, not a list of poems.
+    """
+    _check_poems(poems)
     return [poem for poem in poems if is_quatrain(poem.text)]
 
 
@@ -250,8 +265,10 @@ def stanzas(poems: Iterable[Poem]) -> list[Poem]:
     ``"<title> (2/2)"``, by the same author (the halves, joined, give the verse back).
 
     Raises:
+        TypeError: ``poems`` is None or a bare string, not a list of poems.
         ValueError: a poem is neither a quatrain nor a regulated verse (the message says why).
     """
+    _check_poems(poems)
     out: list[Poem] = []
     for poem in poems:
         problem = _form_problem(poem.text)
@@ -457,6 +474,7 @@ def _unique_texts(poems: Iterable[Poem]) -> list[Poem]:
 def group_by_shared_lines(poems: Sequence[Poem]) -> list[list[int]]:
     """Indices of ``poems`` grouped so that two poems sharing a line, directly or through a chain
     of others, are in the same group (union-find). Groups and their members are in input order."""
+    _check_poems(poems)
     parent = list(range(len(poems)))
 
     def root(i: int) -> int:
@@ -482,7 +500,15 @@ def _unit_hash(text: str) -> float:
 
 
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+    if fractions is None or isinstance(fractions, (str, bytes)):
+        raise TypeError(
+            f"fractions must be three numbers (train, validation, test), got {fractions!r}; "
+            "pass e.g. (0.8, 0.1, 0.1)."
+        )
+    fractions = tuple(
+        check_number("each of fractions", f, minimum=0, maximum=1, example=0.1) for f in fractions
+    )
+    if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(
             f"fractions must be three non-negative numbers (train, validation, test) summing "
             f"to 1, not {tuple(fractions)}"
@@ -516,9 +542,11 @@ def split_poems(poems: Iterable[Poem], fractions: Sequence[float] = (0.8, 0.1, 0
     costs nothing in balance and drops no poem. Each split keeps the poems in input order.
 
     Raises:
+        TypeError: ``poems`` is None or a bare string, or ``fractions`` is not a list of numbers.
         ValueError: ``fractions`` are not three non-negative numbers summing to 1, or a poem is
             neither a quatrain nor a regulated verse.
     """
+    _check_poems(poems)
     train_fraction, validation_fraction, _ = _check_fractions(fractions)
     unique = _unique_texts(poems)
     chosen: list[int] = [0] * len(unique)
@@ -536,6 +564,10 @@ def split_poems(poems: Iterable[Poem], fractions: Sequence[float] = (0.8, 0.1, 0
 def cross_split_overlap(splits: Splits) -> dict[str, int]:
     """What each pair of splits shares: ``{"train/validation texts": n, "train/validation lines":
     n, ...}`` for the three pairs. All zero after :func:`split_poems`."""
+    if not isinstance(splits, Splits):
+        raise TypeError(
+            f"splits must be a Splits, got {type(splits).__name__}; pass split_poems(poems)."
+        )
     named = splits.items()
     texts = {name: {p.text for p in poems} for name, poems in named}
     lines = {name: {line for p in poems for line in p.lines} for name, poems in named}
@@ -582,6 +614,11 @@ class CharVocab:
         a handful of examples cannot teach the model either.
         """
         check_int("min_count", min_count)
+        if texts is None or isinstance(texts, (str, bytes)):
+            raise TypeError(
+                f"texts must be a list of strings, got {texts!r:.60}; pass e.g. "
+                "[p.text for p in poems]."
+            )
         counts: Counter[str] = Counter()
         for text in texts:
             if not isinstance(text, str):

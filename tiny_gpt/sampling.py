@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from book_core.checks import check_int, check_not_none, check_number, check_str
 from book_core.softmax import softmax
 from tiny_gpt.poems import LINE_LENGTH, QUATRAIN_LENGTH, is_quatrain
 
@@ -34,14 +35,22 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def _check_options(temperature: float, top_k: int | None, vocab_size: int | None) -> None:
-    if not (np.isfinite(temperature) and temperature > 0):
-        raise ValueError(
-            f"temperature must be a finite number > 0, got {temperature}; for greedy decoding "
-            "use top_k=1."
+def _check_options(
+    temperature: float, top_k: int | None, rng: np.random.Generator, vocab_size: int | None
+) -> None:
+    check_number(
+        "temperature",
+        temperature,
+        above=0,
+        fix="pass a number such as 0.8; for greedy decoding use top_k=1",
+    )
+    if top_k is not None:
+        check_int("top_k", top_k, fix="pass an int such as 20, or None to keep all")
+    if not hasattr(rng, "random"):
+        raise TypeError(
+            f"rng must be a NumPy Generator, got {type(rng).__name__}; pass "
+            "np.random.default_rng(seed)."
         )
-    if top_k is not None and (int(top_k) != top_k or top_k < 1):
-        raise ValueError(f"top_k must be None or an integer >= 1, got {top_k}.")
     if top_k is not None and vocab_size is not None and top_k > vocab_size:
         raise ValueError(f"top_k={top_k} is more than the vocabulary's {vocab_size} ids.")
 
@@ -62,10 +71,10 @@ def sample_next(
     ``<unk>``) are never drawn: they are removed before the top-k. ``-inf`` logits (probability
     0) are allowed, but every row needs at least one finite logit that is not forbidden.
     """
-    logits = np.asarray(logits)
+    logits = np.asarray(check_not_none("logits", logits, "a (batch, V) array of logits"))
     if logits.ndim != 2 or 0 in logits.shape or not np.issubdtype(logits.dtype, np.number):
         raise ValueError(f"logits must be a numeric (batch, V) array, got {logits.shape}.")
-    _check_options(temperature, top_k, logits.shape[1])
+    _check_options(temperature, top_k, rng, logits.shape[1])
     forbid = np.asarray(forbid, dtype=np.int64).reshape(-1)
     if forbid.size and (forbid.min() < 0 or forbid.max() >= logits.shape[1]):
         raise ValueError(f"forbid ids must lie in 0..{logits.shape[1] - 1}, got {forbid}.")
@@ -101,16 +110,26 @@ def generate(
     ``next_logits(ids)`` gets the ids so far, ``(batch, t)``, and returns the logits of the next
     token for each row, ``(batch, V)`` (the notebook wraps the Keras model: its last position's
     output). Returns ``(batch, t0 + n_new)`` int64, the prompt first.
+
+    Raises:
+        TypeError: ``next_logits`` is not callable, ``prompt`` is None, ``n_new`` or ``top_k`` is
+            not an integer, ``temperature`` not a number.
+        ValueError: a misshaped prompt, ``n_new < 0``, ``temperature <= 0``, ``top_k < 1``, or
+            logits of the wrong shape from ``next_logits``.
     """
-    ids = np.asarray(prompt)
+    if not callable(next_logits):
+        raise TypeError(
+            f"next_logits must be a function ids -> logits, got {type(next_logits).__name__}; "
+            "pass e.g. next_token_logits(model)."
+        )
+    check_int("n_new", n_new, minimum=0, fix="pass an int such as 24")
+    _check_options(temperature, top_k, rng, None)
+    ids = np.asarray(check_not_none("prompt", prompt, "a 2-D int array (batch, t0) of ids"))
     if ids.ndim != 2 or 0 in ids.shape or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(
             f"prompt must be a 2-D int array (batch, t0) with batch, t0 >= 1 (start with <bos>), "
             f"got {ids.dtype} {ids.shape}."
         )
-    if int(n_new) != n_new or n_new < 0:
-        raise ValueError(f"n_new must be an integer >= 0, got {n_new}.")
-    _check_options(temperature, top_k, None)
     ids = ids.astype(np.int64)  # a copy: the prompt itself is left alone
     for _ in range(n_new):
         logits = np.asarray(next_logits(ids))  # (batch, V)
@@ -126,6 +145,15 @@ def generate(
 # --------------------------------------------------------------------------------------------
 # metrics of generated poems
 # --------------------------------------------------------------------------------------------
+
+
+def _check_texts(texts: Iterable[str]) -> None:
+    """TypeError for None or a bare string: a list of generated texts is expected."""
+    if texts is None or isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"texts must be a list of generated texts, got {texts!r:.60}; wrap one text in a "
+            "list, [text]."
+        )
 
 
 def keeps_line_form(text: str) -> bool:
@@ -145,14 +173,18 @@ def poem_lines(text: str) -> list[str]:
     ``["白日依山盡", "黃河入海流", "欲窮千里目", "更上一層樓"]``: build the ``training_lines`` set
     of :func:`memorised_lines` with it.
     """
+    check_str("text", text, example="'白日依山盡，黃河入海流。欲窮千里目，更上一層樓。'")
     if not keeps_line_form(text):
-        raise ValueError(f"not a five-character quatrain (4 lines of 5 plus punctuation): {text!r}")
+        raise ValueError(
+            f"text must be a five-character quatrain (4 lines of 5 plus punctuation), got {text!r}"
+        )
     step = LINE_LENGTH + 1
     return [text[i : i + LINE_LENGTH] for i in range(0, QUATRAIN_LENGTH, step)]
 
 
 def line_form_rate(texts: Iterable[str]) -> float:
     """The fraction of ``texts`` that keep the quatrain's form (:func:`keeps_line_form`)."""
+    _check_texts(texts)
     verdicts = [keeps_line_form(t) for t in texts]
     if not verdicts:
         raise ValueError("no texts given: the rate of an empty list is undefined.")
@@ -166,5 +198,7 @@ def memorised_lines(texts: Iterable[str], training_lines: set[str]) -> tuple[int
     ``training_lines`` holds the 5-character lines of the training poems without punctuation
     (see :func:`poem_lines`). ``found / checked`` is the share of lines copied, not invented.
     """
+    _check_texts(texts)
+    check_not_none("training_lines", training_lines, "a set of 5-character lines (poem_lines)")
     lines = [line for t in texts if keeps_line_form(t) for line in poem_lines(t)]
     return sum(line in training_lines for line in lines), len(lines)

@@ -50,7 +50,8 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Interval:
     Example: 9,760 right out of 10,000 test images gives 0.976 with the 95% interval 0.973 to 0.979.
 
     Raises:
-        ValueError: counts that are not integers, ``n < 1``, or ``successes > n``.
+        TypeError: counts that are not integers (a float, a bool, None...).
+        ValueError: ``n < 1``, ``successes < 0`` or ``successes > n``, or a bad confidence level.
     """
     successes = check_int("successes", successes, minimum=0)
     n = check_int("n", n)
@@ -73,10 +74,18 @@ def bootstrap_interval(
     The resampling is seeded, so the interval is the same on every run.
 
     Raises:
+        TypeError: ``values`` is None or not numbers, ``statistic`` is not callable, or
+            ``n_resamples`` or ``seed`` is not an integer.
         ValueError: fewer than 2 values, non-finite values, or a bad confidence level.
     """
     sample = check_sample("values", values, minimum=2)
     confidence = check_confidence(confidence)
+    if not callable(statistic):
+        raise TypeError(
+            f"statistic must be a function of a sample, got {statistic!r}; pass e.g. np.median."
+        )
+    n_resamples = check_int("n_resamples", n_resamples, fix="pass an int such as 9999")
+    seed = check_int("seed", seed, minimum=0, fix="pass an int such as 0")
     result = stats.bootstrap(
         (sample,),
         lambda x, axis: np.apply_along_axis(statistic, axis, x),
@@ -129,11 +138,13 @@ def seed_spread(values_by_seed: Mapping[int, float], confidence: float = 0.95) -
     for the mean, which treats the seeds as a random sample of possible training runs.
 
     Raises:
+        TypeError: ``values_by_seed`` is not a mapping ``{seed: value}`` (a list, None...).
         ValueError: fewer than 2 seeds, or non-finite values.
     """
     if not isinstance(values_by_seed, Mapping):
-        raise ValueError(
-            f"give the results as {{seed: value}}, got {type(values_by_seed).__name__}."
+        raise TypeError(
+            f"values_by_seed must be a mapping {{seed: value}}, got "
+            f"{type(values_by_seed).__name__}; give the results as e.g. {{42: 0.97, 43: 0.98}}."
         )
     confidence = check_confidence(confidence)
     seeds = sorted(values_by_seed)
@@ -169,7 +180,16 @@ def compare_seeds(a: SeedSpread, b: SeedSpread) -> SeedComparison:
     For two recipes each trained under several seeds, when their runs are not paired item by item
     (for one test set and one run each, use :func:`uncertainty.paired.mcnemar` instead). Welch's
     version does not assume the two spreads are equal.
+
+    Raises:
+        TypeError: ``a`` or ``b`` is not a :class:`SeedSpread` (make them with :func:`seed_spread`).
     """
+    for name, spread in (("a", a), ("b", b)):
+        if not isinstance(spread, SeedSpread):
+            raise TypeError(
+                f"{name} must be a SeedSpread, got {type(spread).__name__}; make it with "
+                "seed_spread({seed: value})."
+            )
     result = stats.ttest_ind(list(a.values.values()), list(b.values.values()), equal_var=False)
     return SeedComparison(
         a.mean - b.mean, float(result.statistic), float(result.df), float(result.pvalue)

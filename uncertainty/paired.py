@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from book_core.checks import check_int, check_number
 from uncertainty._checks import check_confidence, check_paired
 from uncertainty.intervals import Interval, bootstrap_interval
 
@@ -31,6 +32,7 @@ items a model gets right (another seed, another machine), and any of them means 
 
 def format_p(p: float) -> str:
     """``"p = 0.031"`` (two significant digits), or ``"p < 0.0001"`` below :data:`P_FLOOR`."""
+    p = check_number("p", p, minimum=0, maximum=1, example=0.05)
     return "p < 0.0001" if p < P_FLOOR else f"p = {p:.2g}"
 
 
@@ -68,6 +70,7 @@ def mcnemar(correct_a, correct_b) -> McNemarResult:
     without continuity correction, reported for comparison with textbooks (0 when b + c = 0).
 
     Raises:
+        TypeError: an array is None or holds strings.
         ValueError: arrays of different lengths, not one-dimensional, or not right/wrong values.
     """
     a, b = check_paired("correct_a", correct_a, "correct_b", correct_b, boolean=True)
@@ -104,6 +107,7 @@ def sign_test(scores_a, scores_b) -> SignTestResult:
     """Two-sided sign test of "neither A nor B tends to score higher", ties dropped.
 
     Raises:
+        TypeError: an array is None or holds strings.
         ValueError: arrays of different lengths, empty, or with non-finite values.
     """
     a, b = check_paired("scores_a", scores_a, "scores_b", scores_b, boolean=False)
@@ -140,10 +144,14 @@ def paired_bootstrap(
     With right/wrong scores (1/0) this is the interval for the difference in accuracy.
 
     Raises:
+        TypeError: scores that are None or not numbers, or ``n_resamples`` or ``seed`` not an
+            integer.
         ValueError: arrays of different lengths, fewer than 2 items, or non-finite values.
     """
     a, b = check_paired("scores_a", scores_a, "scores_b", scores_b, boolean=False)
     confidence = check_confidence(confidence)
+    check_int("n_resamples", n_resamples, fix="pass an int such as 9999")
+    check_int("seed", seed, minimum=0, fix="pass an int such as 0")
     diff = a - b
     if np.all(diff == diff[0]):  # no variation: every resample gives the same mean
         value = float(diff[0])

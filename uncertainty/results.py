@@ -12,10 +12,13 @@ Introduced by the MNIST chapter (``baseline.ipynb``); used by every notebook wit
 from __future__ import annotations
 
 import json
-import math
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
+from book_core.checks import check_int, check_number, check_str
 from uncertainty.intervals import Interval, SeedSpread
 
 RESULT_PREFIX = "result_"
@@ -46,19 +49,24 @@ class Result:
     interval: str
 
     def __post_init__(self) -> None:
+        check_str("name", self.name, example="'cnn_test_accuracy'")
         if not _NAME.match(self.name):
             raise ValueError(
                 f"result names are lower case letters, digits and underscores, got {self.name!r}."
             )
-        numbers = (self.value, self.low, self.high)
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers):
-            raise ValueError(f"{self.name}: value, low and high must be finite numbers.")
+        for field in ("label", "unit", "interval"):
+            check_str(field, getattr(self, field), example="'%'" if field == "unit" else "'...'")
+        for field in ("value", "low", "high"):
+            value = getattr(self, field)
+            check_number(field, value, fix=f"give {self.name}'s {field} as a number such as 97.5")
+            if isinstance(value, np.generic):  # np.float32(97.5) -> 97.5, which JSON can store
+                object.__setattr__(self, field, value.item())
         if not self.low <= self.value <= self.high:
             raise ValueError(
-                f"{self.name}: the interval {self.low}-{self.high} does not contain {self.value}."
+                f"{self.name}: the interval low-high, {self.low}-{self.high}, does not contain "
+                f"value {self.value}."
             )
-        if not isinstance(self.n, int) or self.n < 1:
-            raise ValueError(f"{self.name}: n must be a positive integer, got {self.n!r}.")
+        object.__setattr__(self, "n", check_int("n", self.n))
 
     @classmethod
     def from_interval(
@@ -116,7 +124,16 @@ class Result:
 
 
 def report(result: Result) -> None:
-    """Print ``result`` for the reader and store it for the About page's results table."""
+    """Print ``result`` for the reader and store it for the About page's results table.
+
+    Raises:
+        TypeError: ``result`` is not a :class:`Result`.
+    """
+    if not isinstance(result, Result):
+        raise TypeError(
+            f"result must be a Result, got {type(result).__name__}; make one with "
+            "Result.from_seeds(...) or Result.from_interval(...)."
+        )
     from IPython.display import display
 
     print(result)
@@ -134,8 +151,14 @@ def collect(notebook: dict, source: str) -> list[dict]:
     """The result records stored in a notebook's outputs, each with ``source`` added.
 
     Raises:
+        TypeError: ``notebook`` is not a notebook's JSON as a dict (None, a path...).
         ValueError: a record is malformed, or two records share a name.
     """
+    if not isinstance(notebook, Mapping):
+        raise TypeError(
+            f"notebook must be a notebook's JSON as a dict, got {type(notebook).__name__}; "
+            "pass json.loads(path.read_text())."
+        )
     found: dict[str, dict] = {}
     for cell in notebook.get("cells", []):
         for output in cell.get("outputs", []):
