@@ -66,13 +66,25 @@ def test_a_position_never_sees_the_future(model) -> None:
     assert not np.allclose(a[:, 4:], b[:, 4:])
 
 
-def test_token_log_probs_match_keras_cross_entropy(model) -> None:
+def test_inputs_and_targets_shift_by_one_token() -> None:
+    """Next-token prediction: the target at position t is the input at position t + 1."""
+    x, y = inputs_and_targets(np.array([[1, 5, 6, 7], [1, 2, 3, 4]]), 3)
+    np.testing.assert_array_equal(x, [[1, 5, 6], [1, 2, 3]])
+    np.testing.assert_array_equal(y, [[5, 6, 7], [2, 3, 4]])
+
+
+def test_token_log_probs_are_the_log_softmax_of_the_next_token(model) -> None:
+    """token_log_probs against a log-softmax in NumPy, with inputs and targets sliced by hand."""
     import keras
 
     sequences = np.random.default_rng(2).integers(0, 11, (5, 7))
     log_p = token_log_probs(model, sequences, batch_size=2)
     assert log_p.shape == (5, 6) and np.all(log_p <= 0)
-    x, y = inputs_and_targets(sequences, 6)
+    x, y = sequences[:, :-1], sequences[:, 1:]  # by hand, not with inputs_and_targets
+    logits = np.asarray(model(x), np.float64)  # (5, 6, 11)
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    expected = np.take_along_axis(log_softmax, y[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(log_p, expected, rtol=0, atol=1e-6)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, model(x))
     assert -log_p.mean() == pytest.approx(float(loss), rel=1e-5)
 
@@ -115,3 +127,16 @@ def test_the_validation_curve_is_measured_at_evenly_spaced_steps() -> None:
     assert history["curve_tokens"] == [8.0 * 6 * i for i in range(1, 11)]
     assert len(history["curve_val_loss"]) == 10
     assert history["curve_val_loss"][4] == pytest.approx(history["val_loss"][0], rel=1e-4)
+
+
+def test_more_curve_points_than_steps_is_refused_not_silently_fewer() -> None:
+    """5 steps per epoch cannot give 10 evenly spaced points; it used to record 5 silently."""
+    from tiny_gpt.model import train
+
+    sequences = np.random.default_rng(4).integers(2, 11, (40, 7))
+    sequences[:, 0] = 1
+    seed_everything(0)
+    with pytest.raises(
+        ValueError, match=r"curve_points \(10\) must be at most the 5 training steps"
+    ):
+        train(build_gpt(SMALL), sequences, sequences[:8], epochs=1, batch_size=8, curve_points=10)

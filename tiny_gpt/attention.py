@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from book_core.checks import check_int, check_not_none
 from book_core.softmax import softmax  # re-exported: part of this module's lesson
 
 Params = dict[str, np.ndarray]
@@ -42,9 +43,15 @@ __all__ = [
 
 
 def _check_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> None:
-    """Raise ValueError unless ``q, k: (..., T, d_k)`` and ``v: (..., T, d_v)`` fit together."""
+    """Raise ValueError unless ``q, k: (..., T, d_k)`` and ``v: (..., T, d_v)`` fit together
+    (TypeError for something other than a NumPy array: a list, say)."""
     for name, a in (("q", q), ("k", k), ("v", v)):
-        if not isinstance(a, np.ndarray) or a.ndim < 2 or not np.issubdtype(a.dtype, np.floating):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(
+                f"{name} must be a float NumPy array shaped (..., T, d), got "
+                f"{type(a).__name__}; pass np.asarray({name}, dtype=float)."
+            )
+        if a.ndim < 2 or not np.issubdtype(a.dtype, np.floating):
             raise ValueError(
                 f"{name} must be a float array shaped (..., T, d) with at least 2 dimensions, "
                 f"got {getattr(a, 'dtype', type(a).__name__)} {np.shape(a)}."
@@ -60,8 +67,19 @@ def _check_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> None:
         )
 
 
+def _check_backward(d_out: np.ndarray, cache: AttentionCache) -> None:
+    """TypeError unless ``d_out`` is given and ``cache`` is what :func:`attention` returned."""
+    check_not_none("d_out", d_out, "dL/d(output), an array shaped like the output of attention")
+    if not isinstance(cache, AttentionCache):
+        raise TypeError(
+            f"cache must be an AttentionCache, got {type(cache).__name__}; pass the cache that "
+            "attention(q, k, v) returned with its output."
+        )
+
+
 def causal_mask(n: int) -> np.ndarray:
     """``(n, n)`` bool: True where position ``i`` (row) may attend to position ``j`` (column), j <= i."""
+    check_int("n", n, minimum=None)  # the type; the range below, with its own message
     if n < 1:
         raise ValueError(f"a causal mask needs n >= 1 positions, got {n}.")
     return np.tril(np.ones((n, n), dtype=bool))
@@ -100,6 +118,7 @@ def attention_backward(
     Masked positions have ``P = 0``, so their score gradient ``dS`` is exactly 0: no gradient
     flows from a query to the keys and values it may not see.
     """
+    _check_backward(d_out, cache)
     q, k, v, p = cache.q, cache.k, cache.v, cache.weights
     if d_out.shape != q.shape[:-1] + v.shape[-1:]:
         raise ValueError(
@@ -136,6 +155,9 @@ class MultiHeadSelfAttention:
         causal: bool = True,
         dtype: type | np.dtype = np.float64,
     ) -> None:
+        check_int("d_model", d_model, minimum=None)  # the types; the range below
+        check_int("n_heads", n_heads, minimum=None)
+        check_not_none("rng", rng, "a NumPy Generator such as np.random.default_rng(0)")
         if d_model < 1 or n_heads < 1 or d_model % n_heads:
             raise ValueError(
                 f"d_model must be a positive multiple of n_heads, got d_model={d_model} and "
