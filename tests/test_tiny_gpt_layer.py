@@ -83,3 +83,14 @@ def test_the_gpt_trains_this_layer_and_not_keras_attention() -> None:
 def test_bad_shapes_are_refused(d_model, n_heads) -> None:
     with pytest.raises((ValueError, TypeError), match="d_model|n_heads"):
         CausalSelfAttention(d_model, n_heads)
+
+
+def test_a_one_token_input_gives_no_warning(weights) -> None:
+    """Generation starts from one token: each row then holds one score, and Keras' softmax warns
+    about a size-1 axis unless the layer says that is expected."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = np.asarray(keras_layer(weights)(np.ones((2, 1, D), np.float32)))
+    assert out.shape == (2, 1, D)

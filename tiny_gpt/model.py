@@ -19,6 +19,7 @@ Keras' own ``MultiHeadAttention`` with the same weights. Needs TensorFlow: a not
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import keras
@@ -120,7 +121,9 @@ class CausalSelfAttention(keras.layers.Layer):
         scores = q @ keras.ops.swapaxes(k, -1, -2) / math.sqrt(self.d_head)  # (B, h, T, T)
         sees = keras.ops.tril(keras.ops.ones((t, t), dtype="bool"))  # (T, T): j <= i
         scores = keras.ops.where(sees, scores, float("-inf"))  # masked: weight exactly 0
-        p = keras.ops.softmax(scores, axis=-1)  # (B, h, T, T), each row sums to 1
+        with warnings.catch_warnings():  # T = 1 (a one-token prompt): Keras warns, needlessly
+            warnings.filterwarnings("ignore", "You are using a softmax over axis", UserWarning)
+            p = keras.ops.softmax(scores, axis=-1)  # (B, h, T, T), each row sums to 1
         heads = p @ v  # (B, h, T, d_head)
         merged = keras.ops.reshape(keras.ops.transpose(heads, (0, 2, 1, 3)), (b, t, self.d_model))
         return merged @ self.Wo  # (B, T, d)
