@@ -441,6 +441,9 @@ def test_cli_download_verify_info(corpus, tmp_path, monkeypatch, capsys) -> None
     assert cli.main(["verify"]) == 1
     captured = capsys.readouterr()
     assert "corrupt" in captured.out and "tiny_gpt download" in captured.err
+    monkeypatch.setenv("POEMS_CACHE_DIR", str(tmp_path / "typo"))  # a clean error, no traceback
+    assert cli.main(["verify"]) == 1
+    assert "POEMS_CACHE_DIR is set to" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ splitting

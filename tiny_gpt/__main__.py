@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from book_core.fetch import ConfigurationError
 from tiny_gpt import poems
 
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"download": _download, "verify": _verify, "info": _info_command}
     try:
         return commands[args.command](args)
-    except poems.PoemsError as exc:
+    except (poems.PoemsError, ConfigurationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
