@@ -307,6 +307,11 @@ def verify_cache(cache_dir: Path | None = None) -> dict[str, str]:
     }
 
 
+def _read_npz_verified(path: Path) -> bytes:
+    """The bytes of Keras' ``mnist.npz`` at ``path``, checked against :data:`KERAS_NPZ_SHA256`."""
+    return verify(path.read_bytes(), KERAS_NPZ_SHA256, path, CorruptFileError)
+
+
 def verify_source(
     data_dir: str | Path | None = None, cache_dir: str | Path | None = None
 ) -> tuple[Path, dict[str, str]]:
@@ -324,8 +329,7 @@ def verify_source(
         return cache, verify_cache(cache)
     npz = explicit / "mnist.npz"
     if npz.is_file() and not any(_find_idx(explicit, n) for n in IDX_SHA256):
-        check = lambda path: verify(path.read_bytes(), KERAS_NPZ_SHA256, path, CorruptFileError)  # noqa: E731
-        return explicit, {"mnist.npz": file_state(npz, check)}
+        return explicit, {"mnist.npz": file_state(npz, _read_npz_verified)}
     return explicit, verify_cache(explicit)
 
 
