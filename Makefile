@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 MATHJAX := mathjax@3.2.2
 NB      ?=
 
-.PHONY: help setup data mathjax browser book test unit execute lint clean platform colab
+.PHONY: help setup data mathjax browser graphviz book test unit execute lint clean platform colab
 
 help:
 	@echo "make book      build the HTML book into _build/html (index.html)"
@@ -23,6 +23,7 @@ help:
 	@echo "make data      only fetch and verify MNIST and the Tang poems"
 	@echo "make mathjax   only fetch MathJax for offline math"
 	@echo "make browser   only install Chromium and a CJK font for the browser tests"
+	@echo "make graphviz  only install Graphviz (dot), which draws the book's diagrams (make book does)"
 	@echo "make clean     remove the built book"
 
 setup: $(STAMP)
@@ -55,7 +56,13 @@ BROWSER_PACKAGES := chromium fonts-wqy-zenhei
 browser:
 	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; }
 
-book: setup data mathjax
+# Debian's Graphviz: sphinx.ext.graphviz runs its `dot` during the build to draw the diagrams written
+# in DOT inside the pages (as SVG, see _config.yml), so `make book` installs it when it is missing.
+GRAPHVIZ_PACKAGES := graphviz
+graphviz:
+	@dpkg -s $(GRAPHVIZ_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(GRAPHVIZ_PACKAGES) >/dev/null; }
+
+book: setup data mathjax graphviz
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
 
 # Pass (a): unit tests, lint, nbval over every notebook, and the browser tests of the freshly built

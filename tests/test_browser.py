@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from nbtools import ROOT, colab_url, toc_files
+from test_diagrams import EXPECTED as DIAGRAMS  # page -> how many Graphviz diagrams it has
 
 from prompt_lab.server import serve_on_thread
 
@@ -197,4 +198,42 @@ def test_tiny_gpt_pages_show_the_library_code_and_the_poems(page, base_url) -> N
         " const r = s.getBoundingClientRect(); s.remove(); return [r.width, r.height]; }"
     )
     assert box[0] > 30, f"the Chinese character has no glyph: {box}"
+    assert page.problems == [], "\n".join(page.problems)
+
+
+@pytest.mark.parametrize(("entry", "count"), DIAGRAMS.items())
+def test_diagrams_render_as_labelled_svg(page, base_url, entry, count) -> None:
+    # The Graphviz diagrams (sphinx.ext.graphviz, SVG in an <object>): each loads, has its text,
+    # fits the column, keeps its caption, and is named for a screen reader by its alt text
+    # (_ext/graphviz_a11y.py). tests/test_diagrams.py checks their sources and the built HTML.
+    page.goto(f"{base_url}/{entry}.html", wait_until="networkidle")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('object.graphviz')).every("
+        "o => o.contentDocument && o.contentDocument.querySelector('svg text'))",
+        timeout=20_000,
+    )
+    diagrams = page.locator("object.graphviz").evaluate_all(
+        """els => els.map(o => {
+            o.scrollIntoView();
+            const box = o.getBoundingClientRect();
+            const figure = o.closest('figure');
+            const caption = figure && figure.querySelector('figcaption');
+            return {
+                role: o.getAttribute('role'),
+                label: o.getAttribute('aria-label') || '',
+                visible: o.checkVisibility(),
+                width: box.width,
+                height: box.height,
+                column: o.closest('article').getBoundingClientRect().width,
+                text: o.contentDocument.querySelector('svg').textContent.trim().length,
+                caption: caption ? caption.innerText.trim() : '',
+            };
+        })"""
+    )
+    assert len(diagrams) >= count, diagrams
+    for d in diagrams:
+        assert d["role"] == "img" and len(d["label"]) >= 80, d
+        assert d["visible"] and d["width"] > 150 and d["height"] > 100, d
+        assert d["width"] <= d["column"] + 1, f"wider than the text column: {d}"
+        assert d["text"] > 20 and d["caption"], d
     assert page.problems == [], "\n".join(page.problems)
