@@ -86,7 +86,17 @@ def book_packages() -> list[str]:
 
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-CELL_METADATA_KEEP = ("tags", "tolerance")  # tolerance: scripts/nbcompare.py
+CELL_METADATA_KEEP = ("tags", "tolerance", "mystnb")  # tolerance: scripts/nbcompare.py
+# The setup cell is collapsed on the page (myst-nb's hide-cell tag), behind one line that says
+# what it does; in Jupyter and Colab it stays an ordinary cell.
+SETUP_CELL_METADATA = {
+    "tags": ["hide-cell"],
+    "mystnb": {
+        "code_prompt_show": "Set-up cell: on Colab it installs the book's code; everywhere it "
+        "pins the numerics and the seed (click to show)",
+        "code_prompt_hide": "Hide the set-up cell",
+    },
+}
 
 
 def normalise(nb: nbformat.NotebookNode, *, gpu: bool | None = None) -> nbformat.NotebookNode:
@@ -105,10 +115,13 @@ def normalise(nb: nbformat.NotebookNode, *, gpu: bool | None = None) -> nbformat
         meta["accelerator"] = "GPU"
         meta["colab"]["gpuType"] = "T4"
     nb.metadata = nbformat.from_dict(meta)
+    setup = setup_cell_source()
     for cell in nb.cells:
         cell.metadata = nbformat.from_dict(
             {k: v for k, v in cell.metadata.items() if k in CELL_METADATA_KEEP}
         )
+        if cell.cell_type == "code" and cell.source == setup:
+            cell.metadata = nbformat.from_dict(SETUP_CELL_METADATA)
     return nb
 
 

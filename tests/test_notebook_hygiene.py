@@ -14,6 +14,7 @@ import yaml
 from nbtools import (
     KERNELSPEC,
     ROOT,
+    SETUP_CELL_METADATA,
     TENSORFLOW_CELL,
     colab_url,
     normalise,
@@ -69,7 +70,7 @@ def test_kernelspec_and_metadata_are_normalised(path: Path) -> None:
     expected = normalise(load(path))
     assert nb.metadata == expected.metadata, "run `make execute NB=...` to normalise the metadata"
     for i, cell in enumerate(nb.cells):
-        assert set(cell.metadata) <= {"tags", "tolerance"}, (
+        assert set(cell.metadata) <= {"tags", "tolerance", "mystnb"}, (
             f"cell {i} carries editor metadata {sorted(cell.metadata)}"
         )
 
@@ -83,6 +84,10 @@ def test_first_code_cell_is_the_setup_cell(path: Path) -> None:
         "the first code cell must be the shared setup cell, byte for byte (scripts/nbtools.py)"
     )
     assert sum(c.source == setup_cell_source() for c in cells) == 1
+    assert cells[0].metadata == SETUP_CELL_METADATA, (
+        "the setup cell is collapsed on the page behind one line (scripts/nbtools.py "
+        "SETUP_CELL_METADATA): run `make execute NB=...` to normalise it"
+    )
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), (
         "open with a markdown title cell that says what the notebook does and why"
     )
