@@ -35,6 +35,7 @@ from mnist_lib import data as mnist_data
 from mnist_lib import data_quality, evaluation, gradcheck, idx, models, nn, plots, training
 from prompt_lab import (
     backends,
+    fewshot,
     finetune,
     harness,
     local,
@@ -390,6 +391,24 @@ ENTRY_POINTS: list[Row] = [
         prompt_data.parse_tickets,
         {"lines": []},
         ("lines", "labels"),
+        ("labels", "labels", ([],)),
+    ),
+    *_rows(
+        fewshot.examples_from_errors,
+        {
+            "scored": harness.EvalResult("step 3", [], 1.0),
+            "tickets": prompt_data.load_tickets("dev"),
+        },
+        ("scored", "required"),
+        ("tickets", "required"),
+        ("labels", "labels", ([],)),
+    ),
+    *_rows(
+        fewshot.random_draws,
+        {"tickets": prompt_data.load_tickets("dev"), "exclude": set(), "n_draws": 1, "seed": 0},
+        ("tickets", "required"),
+        ("n_draws", "int", (0,)),
+        ("seed", "int", (-1,)),
         ("labels", "labels", ([],)),
     ),
     *_rows(
@@ -925,6 +944,8 @@ EXEMPT: dict[str, str] = {
     "mnist_lib.training.TrainResult": _RECORD + " (train)",
     # prompt_lab
     "prompt_lab.data.Ticket": "a record of strings; load_tickets and parse_tickets check them",
+    "prompt_lab.fewshot.DrawRecord": _RECORD + " (load_draw_record)",
+    "prompt_lab.fewshot.load_draw_record": _PLUMBING + " (tested in tests/test_prompt_fewshot.py)",
     "prompt_lab.finetune.BlockInputs": _RECORD + " (block_inputs)",
     "prompt_lab.finetune.TopBlocksClassifier": _RECORD + " (finetune_top)",
     "prompt_lab.harness.EvalResult": _RECORD + " (evaluate)",
