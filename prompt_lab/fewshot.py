@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -106,7 +107,7 @@ def load_draw_record(path: str | None = None) -> list[DrawRecord]:
     """
     source = resources.files("prompt_lab").joinpath("data", RECORD) if path is None else path
     try:
-        text = source.read_text("utf-8") if path is None else open(path, encoding="utf-8").read()
+        text = source.read_text("utf-8") if path is None else Path(path).read_text("utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(
             f"{source} is missing. Record the draws with "
