@@ -823,6 +823,7 @@ ENTRY_POINTS: list[Row] = [
         ("low", "number", (float("-inf"),)),
         ("high", "number", (float("inf"),)),
         ("n", "int", (0,)),
+        ("test_items", "optional int", (0,)),
     ),
     *_rows(results.report, {}, ("result", "required", (), (RESULT,))),
     *_rows(results.collect, {"source": "x.ipynb"}, ("notebook", "required", (), ("x.ipynb",))),

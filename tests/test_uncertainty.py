@@ -207,6 +207,23 @@ def test_result_from_seeds_and_from_interval():
     assert w.formatted() == ("97.60", "97.28", "97.88") and "97.60% [97.28%, 97.88%]" in str(w)
 
 
+def test_a_seed_result_carries_one_runs_test_set_interval():
+    spread = seed_spread({42: 0.49, 43: 0.50, 44: 0.51})
+    r = Result.from_seeds("acc", "A model", spread, unit="%", scale=100, test_items=100)
+    # by hand, Wilson for 50 of 100 at 95%: half-width = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4n^2))
+    # = 1.959964 / 1.038415 * sqrt(0.0025 + 0.000096) = 0.096169 -> 9.62 points
+    assert r.test_items == 100 and r.test_half_width() == pytest.approx(9.6169, abs=1e-3)
+    assert "one run on 100 test items: ± 9.62 points (95% Wilson)" in str(r)
+    # without the number of test items, or for a number that is not a share, there is none
+    assert (
+        Result.from_seeds("acc", "A model", spread, unit="%", scale=100).test_half_width() is None
+    )
+    loss = Result.from_seeds("ppl", "Perplexity", spread, scale=100, test_items=100)
+    assert loss.test_half_width() is None and "test items" not in str(loss)
+    with pytest.raises(ValueError, match="positive integer"):
+        Result.from_seeds("acc", "A model", spread, unit="%", scale=100, test_items=0)
+
+
 def test_report_stores_a_record_that_collect_reads_back(monkeypatch, capsys):
     shown = []
     monkeypatch.setattr(

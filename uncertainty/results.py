@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from book_core.checks import check_int, check_number, check_str
-from uncertainty.intervals import Interval, SeedSpread
+from uncertainty.intervals import Interval, SeedSpread, wilson
 
 RESULT_PREFIX = "result_"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -37,6 +37,10 @@ class Result:
         n: how many items or seeds it rests on.
         unit: ``"%"``, ``"s"``, ``"tokens"`` ...
         interval: how ``low``-``high`` was made, e.g. "95% t-interval over 5 seeds".
+        test_items: for a result over seeds that were all scored on the same test items, how many
+            items that is. A seed interval covers training noise only; with ``test_items`` the
+            record also carries the test-set sampling error of one run
+            (:meth:`test_half_width`), which is often the larger of the two.
     """
 
     name: str
@@ -47,6 +51,7 @@ class Result:
     n: int
     unit: str
     interval: str
+    test_items: int | None = None
 
     def __post_init__(self) -> None:
         check_str("name", self.name, example="'cnn_test_accuracy'")
@@ -67,6 +72,17 @@ class Result:
                 f"value {self.value}."
             )
         object.__setattr__(self, "n", check_int("n", self.n))
+        if self.test_items is not None:
+            object.__setattr__(self, "test_items", check_int("test_items", self.test_items))
+
+    def test_half_width(self, confidence: float = 0.95) -> float | None:
+        """Half the width of one run's Wilson interval on the ``test_items`` test items, in the
+        units of ``value`` (percentage points for a ``"%"`` share); None when the result is not a
+        share in percent over seeds scored on a fixed test set."""
+        if self.test_items is None or self.unit != "%":
+            return None
+        share = wilson(round(self.value / 100 * self.test_items), self.test_items, confidence)
+        return 100 * (share.high - share.low) / 2
 
     @classmethod
     def from_interval(
@@ -101,15 +117,21 @@ class Result:
         unit: str = "",
         scale: float = 1.0,
         digits: int = 2,
+        test_items: int | None = None,
     ) -> Result:
-        """A training result: the mean over seeds, with the t-interval for the mean."""
+        """A training result: the mean over seeds, with the t-interval for the mean.
+
+        ``test_items``: how many test items every seed was scored on (10,000 MNIST digits, 208
+        held-out tickets), so that the record also carries one run's test-set interval."""
         r = lambda v: round(scale * v, digits)  # noqa: E731
         iv = spread.interval
         how = (
             f"mean over {spread.n} seeds, sd {r(spread.sd)}; "
             f"{iv.confidence:.0%} t-interval for the mean"
         )
-        return cls(name, label, r(spread.mean), r(iv.low), r(iv.high), spread.n, unit, how)
+        return cls(
+            name, label, r(spread.mean), r(iv.low), r(iv.high), spread.n, unit, how, test_items
+        )
 
     def formatted(self) -> tuple[str, str, str]:
         """Value, low and high as text, all with the same number of decimals (97.50, not 97.5)."""
@@ -120,7 +142,11 @@ class Result:
     def __str__(self) -> str:
         value, low, high = self.formatted()
         u = self.unit
-        return f"{self.label}: {value}{u} [{low}{u}, {high}{u}] ({self.interval})"
+        text = f"{self.label}: {value}{u} [{low}{u}, {high}{u}] ({self.interval})"
+        half = self.test_half_width()
+        if half is not None:
+            text += f"; one run on {self.test_items:,} test items: ± {half:.2f} points (95% Wilson)"
+        return text
 
 
 def report(result: Result) -> None:
