@@ -50,7 +50,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-TOC = ROOT / "_toc.yml"
+sys.path.insert(0, str(ROOT / "scripts"))  # also when run as a script, outside pytest
+
+from nbtools import toc_files  # noqa: E402  (the one reader of _toc.yml)
+
 BIB = ROOT / "references.bib"
 SUFFIX = ".claims.yml"
 
@@ -185,21 +188,7 @@ def notebook_typed_numbers(notebook: Path) -> dict[str, list[str]]:
 def toc_pages() -> list[str]:
     """Every page of _toc.yml (the root first), as a path from the repository root with its
     extension; a page whose file is missing keeps the name the toc gives it."""
-    names: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if key in node:
-                    names.append(str(node[key]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load(TOC.read_text(encoding="utf-8")))
-    return [resolve_page(name) for name in names]
+    return [resolve_page(name) for name in toc_files()]
 
 
 def resolve_page(name: str) -> str:
