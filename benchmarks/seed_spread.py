@@ -54,7 +54,15 @@ HEADLINES = {
     "chapters/mnist/baseline.ipynb": ("test_acc_pct", "first_acc_pct"),
     "chapters/mnist/cnn.ipynb": ("test_acc_pct", "mlp_acc_pct"),
     "chapters/backprop/numpy_mlp_mnist.ipynb": ("numpy_test_accuracy", "keras_test_accuracy"),
-    "chapters/prompting/ladder.ipynb": ("finetune_acc_pct",),
+    "chapters/prompting/ladder.ipynb": (
+        "finetune_acc_pct",
+        "cal_ece",
+        "auto_share",
+        "auto_acc",
+        "manual_en",
+        "manual_zh",
+        "zh_acc",
+    ),
     "chapters/tiny_gpt/char_gpt.ipynb": ("gpt_test_ppl",),
 }
 STORED_SEED = 42

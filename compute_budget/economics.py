@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from book_core.checks import check_number
+from book_core.checks import check_not_none, check_number
 
 #: Hours in an average month (365.25 days × 24 hours / 12).
 HOURS_PER_MONTH = 730.5
@@ -79,6 +79,8 @@ def break_even(volumes: np.ndarray, cost_a: np.ndarray, cost_b: np.ndarray) -> f
     ``cost_a`` and ``cost_b`` are the two options' costs at each volume. None when a costs more
     than b at the largest volume; ``volumes[0]`` when a is never the dearer one.
     """
+    for name, x in (("volumes", volumes), ("cost_a", cost_a), ("cost_b", cost_b)):
+        check_not_none(name, x, "a 1-D array with one value per volume")
     v, a, b = (np.asarray(x, dtype=float) for x in (volumes, cost_a, cost_b))
     if v.ndim != 1 or a.shape != v.shape or b.shape != v.shape:
         raise ValueError(

@@ -24,6 +24,8 @@ SPLITS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
         "dev": ("tickets_dev.jsonl", "tickets_more_dev.jsonl"),
         "heldout": ("tickets_heldout.jsonl", "tickets_more_heldout.jsonl"),
+        # the ladder's pre-launch evaluation: tickets written to break a router (see the file)
+        "adversarial": ("tickets_adversarial.jsonl",),
     },
     "zh": {"dev": ("tickets_zh_dev.jsonl",), "heldout": ("tickets_zh_heldout.jsonl",)},
 }
@@ -102,6 +104,12 @@ def parse_tickets(lines: list[str], labels: tuple[str, ...] = QUEUES) -> list[Ti
 def load_tickets(split: str, language: str = "en") -> list[Ticket]:
     """The tickets of one split, ``"dev"`` or ``"heldout"``, in file order (ids are checked to
     be unique across the split's files).
+
+    ``"adversarial"`` (English only): the pre-launch test set of the prompt-engineering chapter's
+    ladder (``chapters/prompting/ladder.ipynb``), tickets written to break a router, labelled by
+    the same guideline: prompt injection, heavy typos, Chinese mixed with English, and long
+    emails with the request buried; the kind is the second part of the id
+    (``adv-injection-03``). No rung trains or chooses anything on it.
 
     ``language="zh"``: the Chinese set of the roadmap's cultural-advantage notebook
     (``chapters/roadmap/cultural_advantage.ipynb``), written as customers in China write, most

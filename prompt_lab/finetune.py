@@ -53,8 +53,14 @@ def block_inputs(model: LocalModel, texts: Sequence[str], block: int) -> BlockIn
     check_not_none("model", model, "the loaded model, load_local_model()")
     texts = list(check_labels("texts", texts, allow_empty=True, example="['a refund', 'a parcel']"))
     check_int("block", block, minimum=0, fix="pass the index of a block, from 0")
-    if not texts or not all(t.strip() for t in texts):
-        raise ValueError(f"texts must be a non-empty list of non-empty strings, got {texts!r:.80}")
+    if not texts:
+        raise ValueError("texts is empty: pass the list of ticket texts to read")
+    empty = [i for i, t in enumerate(texts) if not t.strip()]
+    if empty:
+        raise ValueError(
+            f"texts {empty} are empty or only whitespace: there is nothing to read. Answer an "
+            "empty ticket without the model, for example by asking the customer for details."
+        )
     n_blocks = model.model.config.num_hidden_layers
     if not block < n_blocks:
         raise ValueError(f"block must be an integer from 0 to {n_blocks - 1}, got {block!r}")

@@ -90,7 +90,17 @@ class LocalModel(ChatBackend):
         return len(self._encode(self.prompt_text(messages)))
 
     def _encode(self, text: str) -> list[int]:
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        """The token ids of ``text``; a text longer than the model's context is refused, since
+        positions beyond it were never trained and the answer would be silently wrong."""
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        limit = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        if isinstance(limit, int) and len(ids) > limit:
+            raise ValueError(
+                f"a text of {len(ids):,} tokens is longer than the {limit:,} tokens {self.name} "
+                "reads: shorten it (drop quoted replies, signatures and disclaimers) or split it "
+                "and route the parts."
+            )
+        return ids
 
     # -- generation ----------------------------------------------------------------------------
     def chat(self, messages: Sequence[Message], *, max_new_tokens: int = 16) -> str:
@@ -190,8 +200,12 @@ class LocalModel(ChatBackend):
         import numpy as np
 
         texts = list(check_labels("texts", texts, allow_empty=True, example="['a refund']"))
-        if not all(t.strip() for t in texts):
-            raise ValueError("embed needs non-empty strings")
+        empty = [i for i, t in enumerate(texts) if not t.strip()]
+        if empty:
+            raise ValueError(
+                f"texts {empty} are empty or only whitespace: there is nothing to embed. Answer an "
+                "empty ticket without the model, for example by asking the customer for details."
+            )
         single = isinstance(layer, (int, np.integer)) and not isinstance(layer, bool)
         if single:
             layers = [check_int("layer", layer, minimum=-1)]

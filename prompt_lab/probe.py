@@ -134,7 +134,7 @@ def sample_per_label(labels: Sequence[str], per_label: int, rng: np.random.Gener
     return np.sort(np.concatenate(chosen))
 
 
-def cross_validate(
+def out_of_fold_probabilities(
     features: np.ndarray,
     labels: Sequence[str],
     *,
@@ -142,12 +142,13 @@ def cross_validate(
     seed: int = 0,
     label_set: Sequence[str] = QUEUES,
     **train_kwargs: object,
-) -> float:
-    """Mean accuracy of :func:`train_probe` over ``folds`` stratified folds of the data.
+) -> np.ndarray:
+    """``(n, labels)`` probabilities of each example from a probe that never saw it.
 
-    Each label's examples are shuffled (by ``seed``) and dealt round-robin into the folds, so
-    every fold holds every label; each fold is predicted by a probe trained on the others. Used to
-    choose a layer on the dev split without touching held-out data.
+    Each label's examples are shuffled (by ``seed``) and dealt round-robin into ``folds`` folds,
+    so every fold holds every label; each fold is predicted by a probe trained on the others.
+    Used to choose a layer, and a confidence threshold, on the dev split without touching
+    held-out data (the prompt-engineering chapter's ladder). Columns follow ``label_set``.
 
     Raises:
         TypeError: as :func:`train_probe`, or ``folds`` not an integer.
@@ -167,11 +168,36 @@ def cross_validate(
     for label in sorted(set(labels.tolist())):
         rows = rng.permutation(np.flatnonzero(labels == label))
         fold_of[rows] = np.arange(len(rows)) % folds
-    right = 0
+    out = np.zeros((len(labels), len(label_set)))
     for k in range(folds):
         test = fold_of == k
         probe = train_probe(
             x[~test], labels[~test].tolist(), label_set=label_set, seed=seed, **train_kwargs
         )
-        right += int(np.sum(np.array(probe.predict(x[test])) == labels[test]))
-    return right / len(labels)
+        out[test] = probe.probabilities(x[test])
+    return out
+
+
+def cross_validate(
+    features: np.ndarray,
+    labels: Sequence[str],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    label_set: Sequence[str] = QUEUES,
+    **train_kwargs: object,
+) -> float:
+    """Mean accuracy of :func:`train_probe` over ``folds`` stratified folds of the data: the
+    share of examples whose :func:`out_of_fold_probabilities` rank their own label first. Used to
+    choose a layer on the dev split without touching held-out data.
+
+    Raises:
+        TypeError: as :func:`train_probe`, or ``folds`` not an integer.
+        ValueError: as :func:`train_probe`, ``folds < 2``, or a label with fewer examples than folds.
+    """
+    probabilities = out_of_fold_probabilities(
+        features, labels, folds=folds, seed=seed, label_set=label_set, **train_kwargs
+    )
+    label_set = list(label_set)
+    predicted = [label_set[i] for i in probabilities.argmax(axis=1)]
+    return float(np.mean(np.array(predicted) == np.asarray(labels)))

@@ -31,6 +31,7 @@ from scipy import sparse
 
 import compute_budget as cb
 from book_core import glue, runtime, seed_results, softmax
+from compute_budget import economics, measured
 from mnist_lib import data as mnist_data
 from mnist_lib import data_quality, evaluation, gradcheck, idx, models, nn, plots, training
 from prompt_lab import (
@@ -513,6 +514,15 @@ ENTRY_POINTS: list[Row] = [
         ("seed", "int", (-1,)),
     ),
     *_rows(
+        probe.out_of_fold_probabilities,
+        {"features": np.zeros((4, 3)), "labels": LABELS * 2, "label_set": LABELS, "folds": 2},
+        ("features", "required"),
+        ("labels", "labels", (["billing"],)),
+        ("label_set", "labels", ([],)),
+        ("folds", "int", (1,)),
+        ("seed", "int", (-1,)),
+    ),
+    *_rows(
         probe.sample_per_label,
         {"labels": LABELS, "per_label": 1, "rng": RNG},
         ("labels", "labels"),
@@ -854,6 +864,32 @@ ENTRY_POINTS: list[Row] = [
         ("inference_utilisation", "optional number", (0, 1.5)),
     ),
     *_rows(cb.mlp_params, {}, ("layer_sizes", "ints", ([784], [784, 0]))),
+    *_budget(
+        economics.api_cost,
+        {"tickets": 1e3, "tokens_in": 680, "tokens_out": 2, "price_in": 0.15, "price_out": 0.6},
+    ),
+    *_budget(
+        economics.fleet_cost,
+        {"tickets": 1e3, "tickets_per_hour": 100.0, "price_per_hour": 0.1},
+        tickets_per_hour=(0, -1.0, float("nan")),
+    ),
+    *_budget(
+        economics.labelling_cost, {"labels": 208, "minutes_per_label": 1.0, "wage_per_hour": 20}
+    ),
+    *_budget(
+        economics.error_cost,
+        {"tickets": 1e3, "accuracy": 0.87, "cost_per_error": 0.5},
+        accuracy=(-0.1, 87, float("nan")),
+    ),
+    *_budget(economics.gross_margin, {"revenue": 10.0, "cost": 2.0}, revenue=(0, -1.0)),
+    *_rows(
+        economics.break_even,
+        {"volumes": [1.0, 2.0], "cost_a": [1.0, 2.0], "cost_b": [2.0, 1.0]},
+        ("volumes", "required", ([2.0, 1.0], [1.0])),
+        ("cost_a", "required", ([1.0],)),
+        ("cost_b", "required", ([[1.0, 2.0]],)),
+    ),
+    *_rows(measured.measured, {}, ("name", "text")),
     *_rows(
         cb.mlp_training_flops,
         {"layer_sizes": [784, 10], "n_examples": 10},
@@ -983,6 +1019,7 @@ EXEMPT: dict[str, str] = {
     # compute_budget
     "compute_budget.Estimate": _RECORD + " (estimate)",
     "compute_budget.MLPFlops": _RECORD + " (mlp_training_flops)",
+    "compute_budget.measured.Measurement": _RECORD + " (measured)",
 }
 
 

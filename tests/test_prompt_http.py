@@ -225,7 +225,7 @@ def test_embeddings_do_not_depend_on_the_batch(local_model) -> None:
     assert together.dtype == np.float32 and np.isfinite(together).all()
     for i, text in enumerate(texts):  # alone: no padding at all
         np.testing.assert_allclose(local_model.embed([text])[0], together[i], atol=1e-4)
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match=r"texts \[1\] are empty or only whitespace.*asking"):
         local_model.embed(["fine", "  "])
     # a middle layer is another representation of the same text, and batching does not change it
     middle = local_model.embed(texts, layer=12)
@@ -240,6 +240,26 @@ def test_embeddings_do_not_depend_on_the_batch(local_model) -> None:
     np.testing.assert_allclose(stacked[1], together, atol=1e-5)
     with pytest.raises(ValueError, match="layers must be"):
         local_model.embed(texts, layer=[])
+
+
+def test_a_text_longer_than_the_context_is_refused_before_the_model_runs(local_model) -> None:
+    """Positions past the context were never trained: every entry point refuses such a text."""
+    from prompt_lab.finetune import block_inputs
+    from prompt_lab.templates import PromptTemplate
+
+    limit = local_model.model.config.max_position_embeddings
+    long_text = "parcel " * (limit + 10)  # one token per word and more words than the context
+    assert len(local_model.tokenizer(long_text, add_special_tokens=False)["input_ids"]) > limit
+    message = rf"longer than the {limit:,} tokens .* shorten it"
+    with pytest.raises(ValueError, match=message):
+        local_model.embed(["fine", long_text])
+    with pytest.raises(ValueError, match=message):
+        block_inputs(local_model, [long_text], 0)
+    prompt = PromptTemplate("p", "{ticket}", system="Route it.")
+    with pytest.raises(ValueError, match=message):
+        local_model.label_logprobs(prompt.render(long_text), ["billing", "shipping"])
+    fits = "parcel " * (limit // 4)  # well inside the context: still answered
+    assert local_model.embed([fits]).shape == (1, local_model.model.config.hidden_size)
 
 
 def test_missing_wheel_says_how_to_install() -> None:

@@ -130,8 +130,10 @@ def test_finetune_rejects_bad_input(local_model) -> None:
         )
     with pytest.raises(ValueError, match="block must be"):
         block_inputs(local_model, ["x"], last + 1)
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="texts is empty"):
         block_inputs(local_model, [], last)
+    with pytest.raises(ValueError, match=r"texts \[1\] are empty or only whitespace.*asking"):
+        block_inputs(local_model, ["a refund", " "], last)
 
 
 # The winning rung's held-out accuracy is checked where it is computed: nbval re-runs

@@ -118,6 +118,25 @@ def test_shipped_splits_are_balanced_disjoint_and_large_enough() -> None:
     assert len(set(normalised)) == len(normalised), "a ticket text occurs twice"
 
 
+def test_the_adversarial_set_is_labelled_apart_from_every_other_split() -> None:
+    adversarial = load_tickets("adversarial")
+    kinds = Counter(t.id.split("-")[1] for t in adversarial)
+    assert kinds == {"injection": 10, "typos": 10, "mixed": 10, "long": 6}
+    assert set(Counter(t.label for t in adversarial)) == set(QUEUES)
+    others = {t.id for split in ("dev", "heldout") for t in load_tickets(split)}
+    texts = {" ".join(t.text.lower().split()) for s in ("dev", "heldout") for t in load_tickets(s)}
+    assert not {t.id for t in adversarial} & others
+    assert not {" ".join(t.text.lower().split()) for t in adversarial} & texts
+    # each injection names a queue other than its label, so obeying it is always wrong
+    for t in adversarial:
+        if t.id.startswith("adv-injection"):
+            named = {q for q in QUEUES if q in t.text.lower()}
+            assert named - {t.label}, t.id
+    assert min(len(t.text.split()) for t in adversarial if "-long-" in t.id) >= 150
+    with pytest.raises(ValueError, match="unknown split"):
+        load_tickets("adversarial", "zh")
+
+
 def test_parse_tickets_reports_bad_rows() -> None:
     good = json.dumps({"id": "a", "text": "Where is my parcel?", "label": "shipping"})
     assert parse_tickets([good, ""])[0].label == "shipping"

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from prompt_lab import QUEUES
-from prompt_lab.probe import cross_validate, sample_per_label, train_probe
+from prompt_lab.probe import (
+    cross_validate,
+    out_of_fold_probabilities,
+    sample_per_label,
+    train_probe,
+)
 
 
 def _clusters(n_per_label: int, seed: int, d: int = 32):
@@ -82,3 +87,22 @@ def test_cross_validation_tells_signal_from_noise():
         cross_validate(x[7:], labels[7:], folds=5)  # three billing examples left
     with pytest.raises(ValueError, match="folds must be"):
         cross_validate(x, labels, folds=1)
+
+
+def test_out_of_fold_probabilities_never_come_from_a_probe_that_saw_the_example():
+    # noise with random labels: a probe memorises its 40 training points in 32 dimensions, so
+    # in-sample it is nearly always right; out of fold it can only guess (chance is 1/4)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 32)).astype(np.float32)
+    labels = [QUEUES[i % 4] for i in rng.permutation(40)]
+    seen = train_probe(x, labels, seed=0)
+    assert np.mean(np.array(seen.predict(x)) == np.array(labels)) >= 0.9
+    oof = out_of_fold_probabilities(x, labels, folds=5, seed=0)
+    assert oof.shape == (40, 4) and np.allclose(oof.sum(axis=1), 1.0)
+    assert np.mean(np.array(QUEUES)[oof.argmax(axis=1)] == np.array(labels)) <= 0.5
+    # on real signal the out-of-fold answers are right, and they are what cross_validate scores
+    cx, clabels = _clusters(10, seed=0)
+    coof = out_of_fold_probabilities(cx, clabels, folds=5, seed=0)
+    assert np.mean(np.array(QUEUES)[coof.argmax(axis=1)] == np.array(clabels)) >= 0.9
+    with pytest.raises(ValueError, match="feature rows"):
+        out_of_fold_probabilities(cx[:-1], clabels)
