@@ -504,24 +504,19 @@ ENTRY_POINTS: list[Row] = [
         ("learning_rate", "number", (0,)),
         ("seed", "int", (-1,)),
     ),
-    *_rows(
-        probe.cross_validate,
-        {"features": np.zeros((4, 3)), "labels": LABELS * 2, "label_set": LABELS, "folds": 2},
-        ("features", "required"),
-        ("labels", "labels", (["billing"],)),
-        ("label_set", "labels", ([],)),
-        ("folds", "int", (1,)),
-        ("seed", "int", (-1,)),
-    ),
-    *_rows(
-        probe.out_of_fold_probabilities,
-        {"features": np.zeros((4, 3)), "labels": LABELS * 2, "label_set": LABELS, "folds": 2},
-        ("features", "required"),
-        ("labels", "labels", (["billing"],)),
-        ("label_set", "labels", ([],)),
-        ("folds", "int", (1,)),
-        ("seed", "int", (-1,)),
-    ),
+    *[  # the same folds and checks: cross_validate scores out_of_fold_probabilities
+        row
+        for folded in (probe.cross_validate, probe.out_of_fold_probabilities)
+        for row in _rows(
+            folded,
+            {"features": np.zeros((4, 3)), "labels": LABELS * 2, "label_set": LABELS, "folds": 2},
+            ("features", "required"),
+            ("labels", "labels", (["billing"],)),
+            ("label_set", "labels", ([],)),
+            ("folds", "int", (1,)),
+            ("seed", "int", (-1,)),
+        )
+    ],
     *_rows(
         probe.sample_per_label,
         {"labels": LABELS, "per_label": 1, "rng": RNG},
