@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 MATHJAX := mathjax@3.2.2
 NB      ?=
 
-.PHONY: help setup data mathjax browser graphviz book test unit execute lint clean platform colab
+.PHONY: help setup data mathjax browser graphviz packages book test unit execute lint clean platform colab
 
 help:
 	@echo "make book      build the HTML book into _build/html (index.html)"
@@ -24,6 +24,7 @@ help:
 	@echo "make mathjax   only fetch MathJax for offline math"
 	@echo "make browser   only install Chromium and a CJK font for the browser tests"
 	@echo "make graphviz  only install Graphviz (dot), which draws the book's diagrams (make book does)"
+	@echo "make packages  both of the above in one apt-get call (what .ci/run uses, beside pip and npm)"
 	@echo "make clean     remove the built book"
 
 setup: $(STAMP)
@@ -61,6 +62,11 @@ browser:
 GRAPHVIZ_PACKAGES := graphviz
 graphviz:
 	@dpkg -s $(GRAPHVIZ_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(GRAPHVIZ_PACKAGES) >/dev/null; }
+
+# Chromium, the font and Graphviz in one apt-get call: .ci/run installs them while pip and npm run
+# (make -j), and two apt-gets at once would fight over dpkg's lock.
+packages:
+	@dpkg -s $(BROWSER_PACKAGES) $(GRAPHVIZ_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES) $(GRAPHVIZ_PACKAGES) >/dev/null; }
 
 book: setup data mathjax graphviz
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going

@@ -6,12 +6,13 @@ except stderr, images and the few things tests/nbval_sanitize.cfg masks, and num
 of training within the tolerance their cell declares.
 
 How the two workers of `make test` share the two cores (pytest-xdist, --dist loadfile: each file,
-a notebook or a test module, runs whole in one worker): a TensorFlow notebook runs alone, on both
-cores; every other file runs on its worker's own core, beside another such file. The workers agree
-through a lock file that a TensorFlow notebook holds exclusively and anything else shared. Why, per
-kind of notebook: ``nbtools.notebook_kind``. The outputs do not depend on it: the thread counts
-that decide the arithmetic are fixed (``book_core.runtime``), and torch computes the same with one
-thread as with two (``make platform`` runs every notebook on one core).
+a notebook or a test module, runs whole in one worker): ``nbtools.core_share`` says, per file,
+whether it runs alone on both cores (the CNN), on both cores beside another file (the other
+TensorFlow notebooks), or on its worker's own core (everything else). The workers agree through a
+lock file that a file running alone holds exclusively and anything else shared. The outputs do not
+depend on it: the thread counts that decide the arithmetic are fixed (``book_core.runtime``), and
+torch computes the same with one thread as with two (``make platform`` runs every notebook on one
+core).
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ def pytest_configure(config: pytest.Config) -> None:
         LOCK_PATH = Path(tempfile.gettempdir()) / f"book-cores-{worker['testrunuid']}.lock"
 
 
-def _kind(path: Path) -> str:
-    from nbtools import notebook_kind
+def _share(path: Path) -> str:
+    from nbtools import core_share
 
-    return notebook_kind(path) if path.suffix == ".ipynb" else "tests"
+    return core_share(path)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -71,11 +72,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     import fcntl
 
-    alone = _kind(Path(key)) == "tensorflow"
+    share = _share(Path(key))
     lock = open(LOCK_PATH, "a")  # noqa: SIM115 (held until the file's last item is torn down)
-    fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+    fcntl.flock(lock, fcntl.LOCK_EX if share == "alone" else fcntl.LOCK_SH)
     HELD[key] = lock
-    os.sched_setaffinity(0, ALL_CORES if alone else {WORKER_CORE})
+    os.sched_setaffinity(0, {WORKER_CORE} if share == "own" else ALL_CORES)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -89,9 +90,9 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The order in which the two workers take the files: ``nbtools.running_order_key`` (the
-    TensorFlow notebooks first, one at a time on both cores; then the rest two side by side,
-    longest first). Each file's items keep their order: a notebook's cells run top to bottom in
-    one worker."""
+    notebook that runs alone first; then the other TensorFlow notebooks, then the rest, two side
+    by side, longest first). Each file's items keep their order: a notebook's cells run top to
+    bottom in one worker."""
     from nbtools import running_order_key
 
     seconds = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}

@@ -61,7 +61,7 @@ from packaging.utils import canonicalize_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nbcompare import CellDifference, cell_mode, compare_notebooks, read_sanitize  # noqa: E402
-from nbtools import ROOT, RUNTIMES, notebook_kind, notebooks, running_order_key  # noqa: E402
+from nbtools import ROOT, RUNTIMES, core_share, notebooks, running_order_key  # noqa: E402
 
 LIST = ROOT / "tests" / "colab_preinstalled.txt"
 COLAB_SANITIZE = ROOT / "tests" / "colab_sanitize.cfg"
@@ -634,30 +634,31 @@ def run_workers(
     """Run ``paths`` in order, one child process per notebook, at most one per environment at a
     time; yield each result as it finishes.
 
-    With a core for each worker, the cores are shared as in `make test` (conftest.py): a TensorFlow
-    notebook runs alone on every core, and starts only when nothing else runs; any other notebook
+    With a core for each worker, the cores are shared as in `make test` (conftest.py), by
+    ``nbtools.core_share``: a notebook that runs alone starts only when nothing else runs, and
+    nothing starts beside it; the other TensorFlow notebooks run on every core; any other notebook
     runs on its worker's core. The outputs do not depend on it.
     """
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     share = len(cores) >= len(envs) > 1
     pending, free = list(paths), list(envs)
     running: dict[subprocess.Popen, tuple[Path, Path, Path]] = {}
-    kinds = {path: notebook_kind(path) for path in paths}
+    shares = {path: core_share(path) for path in paths}
     while pending or running:
         while pending and free:
             path = pending[0]
-            alone = kinds[path] == "tensorflow"
             if share and (
-                (alone and running) or any(kinds[p] == "tensorflow" for p, _, _ in running.values())
+                (shares[path] == "alone" and running)
+                or any(shares[p] == "alone" for p, _, _ in running.values())
             ):
-                break  # wait: a TensorFlow notebook runs alone
+                break  # wait: this notebook, or the one running, runs alone
             pending.pop(0)
             env = free.pop(0)
             out = tmp / f"result-{len(pending)}-{path.stem}.json"
             cmd = [sys.executable, __file__, "--worker-env", str(env), "--source", str(wheel)]
             cmd += ["--notebook", str(path), "--json", str(out), "--timeout", str(args.timeout)]
             cmd += ["--keep"] * args.keep + ["--no-compare"] * args.no_compare
-            if share and not alone:
+            if share and shares[path] == "own":
                 cmd += ["--core", str(cores[envs.index(env)])]
             log(f"{display_name(path)}: running (worker {envs.index(env)})")
             running[subprocess.Popen(cmd)] = (path, env, out)

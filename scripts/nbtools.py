@@ -201,17 +201,15 @@ def toc_files() -> list[str]:
 
 
 def notebook_kind(path: Path) -> str:
-    """How a notebook uses the CPU, for running two side by side (conftest.py for `make test`,
-    scripts/colab_check.py for `make colab`):
+    """How a notebook uses the CPU (for :func:`core_share`):
 
     - ``"tensorflow"``: it trains with TensorFlow (the :data:`TENSORFLOW_CELL`), on two threads
-      that split each operation in equal halves. It runs alone: squeezed onto one core, or beside
-      another notebook, the half that waits for a busy core holds up the other, and the notebook
-      takes two to four times as long.
-    - ``"local-model"``: it runs the local language model (torch). It runs on one core of its own,
-      where torch uses one thread (``prompt_lab.local`` caps the threads at the usable cores) and
-      computes the same as with two.
-    - ``"numpy"``: anything else (one BLAS thread); on one core of its own.
+      that split each operation in equal halves. Squeezed onto one core, the half that waits for
+      the busy core holds up the other, and the notebook takes two to four times as long.
+    - ``"local-model"``: it runs the local language model (torch). On one core of its own, torch
+      uses one thread (``prompt_lab.local`` caps the threads at the usable cores) and computes the
+      same as with two.
+    - ``"numpy"``: anything else (one BLAS thread).
     """
     nb = nbformat.read(path, as_version=4)
     sources = [c.source for c in nb.cells if c.cell_type == "code"]
@@ -222,21 +220,53 @@ def notebook_kind(path: Path) -> str:
     return "numpy"
 
 
+#: TensorFlow notebooks that keep both cores busy, and so run alone. Measured on the 2-core CI
+#: machine as CPU seconds over wall seconds of the notebook (or of its training) run alone: the
+#: CNN's epochs use 1.85 cores. The other TensorFlow notebooks leave much of the second core idle
+#: (baseline 1.17, fast_mlp 1.29, evaluation 1.44: small matrices, and Python between the steps),
+#: so two of them run side by side: baseline and evaluation took 87 s together against 112 s one
+#: after the other, with the same outputs.
+RUNS_ALONE = frozenset({"chapters/mnist/cnn.ipynb"})
+
+
+def core_share(path: Path) -> str:
+    """How a file (a notebook or a test module) shares the cores with the file the other worker
+    runs (conftest.py for `make test`, scripts/colab_check.py for `make colab`):
+
+    - ``"alone"``: every core, and nothing beside it (:data:`RUNS_ALONE`);
+    - ``"all"``: every core, beside another file (the other TensorFlow notebooks, whose two
+      threads would crawl on one core);
+    - ``"own"``: one core of its own (the language-model and NumPy notebooks, the test modules).
+
+    The outputs do not depend on it: the thread counts that decide the arithmetic are fixed
+    (``book_core.runtime``), and only where the threads run changes.
+    """
+    if path.suffix != ".ipynb":
+        return "own"
+    if notebook_kind(path) != "tensorflow":
+        return "own"
+    return "alone" if _relative(path) in RUNS_ALONE else "all"
+
+
+def _relative(path: Path) -> str:
+    """``path`` relative to the repository, as ``runtimes.json`` names it ("" if outside it)."""
+    resolved = path.resolve()
+    return resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else ""
+
+
 def running_order_key(path: Path, seconds: dict[str, float]) -> tuple[int, float]:
     """Sort key for the order in which two workers take files, a notebook or a test module
     (conftest.py for `make test`, scripts/colab_check.py for `make colab`).
 
-    TensorFlow notebooks come first, then everything else, longest first within each group by
-    ``seconds`` (the last measured run times, ``runtimes.json``; a file without one, such as a test
-    module, counts as 0). A TensorFlow notebook runs alone on both cores, so it waits until the
-    other worker's file is done; among the one-core files, that wait left a core idle at every
-    switch (about 270 s of a 2,410 s run). First of all, the TensorFlow notebooks follow one
-    another, and the one-core files then share the cores with no wait to the end.
+    By :func:`core_share`: the notebooks that run alone first, then the other TensorFlow notebooks,
+    then everything else; longest first within each group by ``seconds`` (the last measured run
+    times, ``runtimes.json``; a file without one, such as a test module, counts as 0). A file that
+    runs alone waits until the other worker's file is done, which would leave a core idle at every
+    switch; first of all, nothing runs before it, and the groups after it keep both cores busy to
+    the end.
     """
-    if path.suffix != ".ipynb":
-        return 1, 0.0
-    rel = path.resolve().relative_to(ROOT).as_posix() if path.resolve().is_relative_to(ROOT) else ""
-    return (0 if notebook_kind(path) == "tensorflow" else 1), -seconds.get(rel, 0.0)
+    group = {"alone": 0, "all": 1, "own": 2}[core_share(path)]
+    return group, -seconds.get(_relative(path), 0.0)
 
 
 def notebooks() -> list[Path]:

@@ -267,22 +267,25 @@ def test_closing_line_is_the_plain_form_ci_reads() -> None:
 
 
 def test_running_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """TensorFlow notebooks first, then the rest (one core each), longest first in each group;
-    a test module has no measured time and comes after the notebooks (nbtools.running_order_key,
-    which conftest.py uses for `make test`)."""
+    """The CNN (alone on both cores) first, then the other TensorFlow notebooks (both cores, two
+    side by side), then the rest (one core each), longest first in each group; a test module has
+    no measured time and comes after the notebooks (nbtools.running_order_key, which conftest.py
+    uses for `make test`)."""
     chapters = ROOT / "chapters"
     runtimes = tmp_path / "runtimes.json"
     runtimes.write_text(
-        '{"chapters/mnist/cnn.ipynb": 300.0, "chapters/mnist/baseline.ipynb": 30.0,'
+        '{"chapters/mnist/cnn.ipynb": 10.0, "chapters/mnist/baseline.ipynb": 30.0,'
+        ' "chapters/tiny_gpt/char_gpt.ipynb": 250.0,'
         ' "chapters/mnist/mnist_data.ipynb": 4.0, "chapters/prompting/ladder.ipynb": 200.0,'
         ' "chapters/prompting/prompt_experiments.ipynb": 400.0}'
     )
     monkeypatch.setattr(colab_check, "RUNTIMES", runtimes)
     names = ["mnist/baseline", "mnist/mnist_data", "mnist/cnn", "prompting/ladder"]
-    names += ["prompting/prompt_experiments"]
+    names += ["prompting/prompt_experiments", "tiny_gpt/char_gpt"]
     order = colab_check.in_running_order([chapters / f"{n}.ipynb" for n in names])
     assert [p.stem for p in order] == [
         "cnn",
+        "char_gpt",
         "baseline",
         "prompt_experiments",
         "ladder",
@@ -319,6 +322,20 @@ def test_notebook_kinds() -> None:
         == "tensorflow"
     )
     assert kinds["chapters/mnist/mnist_data.ipynb"] == "numpy"
+
+
+def test_core_share() -> None:
+    """Only the CNN runs alone; the other TensorFlow notebooks take both cores beside another
+    file; everything else, test modules included, one core of its own (nbtools.core_share)."""
+    from nbtools import core_share
+
+    shares = {p.relative_to(ROOT).as_posix(): core_share(p) for p in notebooks()}
+    assert {n for n, s in shares.items() if s == "alone"} == {"chapters/mnist/cnn.ipynb"}
+    for name in ("tiny_gpt/char_gpt", "tiny_gpt/scaling", "mnist/baseline", "faq/data_quality"):
+        assert shares[f"chapters/{name}.ipynb"] == "all", name
+    for name in ("prompting/ladder", "mnist/mnist_data", "roadmap/unit_economics"):
+        assert shares[f"chapters/{name}.ipynb"] == "own", name
+    assert core_share(ROOT / "tests" / "test_nbcompare.py") == "own"
 
 
 def test_colab_only_installs_print_no_progress_bars() -> None:
