@@ -74,7 +74,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     share = _share(Path(key))
     lock = open(LOCK_PATH, "a")  # noqa: SIM115 (held until the file's last item is torn down)
-    fcntl.flock(lock, fcntl.LOCK_EX if share == "alone" else fcntl.LOCK_SH)
+    # A turnstile in front of the lock, so that a file waiting to run alone is not starved by the
+    # other worker's files taking the shared lock one after another: it holds the gate while it
+    # waits, and every other file passes the gate before it asks for the lock.
+    with open(LOCK_PATH.with_suffix(".gate"), "a") as gate:
+        if share == "alone":
+            fcntl.flock(gate, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        else:
+            fcntl.flock(gate, fcntl.LOCK_SH)
+            fcntl.flock(gate, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_SH)
     HELD[key] = lock
     os.sched_setaffinity(0, {WORKER_CORE} if share == "own" else ALL_CORES)
 
