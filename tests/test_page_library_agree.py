@@ -87,3 +87,51 @@ def test_a_changed_body_is_caught(tmp_path: Path) -> None:
     nbformat.write(nb, path)
     functions, _ = page_definitions(path)
     assert functions["error_cost"].strip() != textwrap.dedent(source).strip()
+
+
+# notebook: (the function that builds the page's Keras model, the library's recipe that keeps it)
+KERAS_MODELS = {
+    "chapters/mnist/cnn.ipynb": ("build_cnn", "CNN"),
+}
+
+
+def _without_names(config: object) -> object:
+    """A Keras config with every ``name`` left out: Keras numbers the names of the layers it
+    creates (``conv2d``, ``conv2d_1``, ...), so two builds of one network differ only there."""
+    if isinstance(config, dict):
+        return {k: _without_names(v) for k, v in config.items() if k != "name"}
+    if isinstance(config, list):
+        return [_without_names(v) for v in config]
+    return config
+
+
+@pytest.mark.parametrize("notebook", list(KERAS_MODELS))
+def test_the_page_builds_the_same_keras_model_as_the_library(notebook: str) -> None:
+    """The page defines its model in a visible cell; the library's recipe must build the same
+    network: the same layers, in the same order, with the same settings (not the same weights,
+    which each build draws afresh)."""
+    pytest.importorskip("tensorflow")
+    from book_core.runtime import DEFAULT_SEED, quiet_tensorflow
+
+    quiet_tensorflow()
+    from mnist_lib import recipes
+
+    function, recipe = KERAS_MODELS[notebook]
+    cells = [
+        c.source
+        for c in nbformat.read(ROOT / notebook, as_version=4).cells
+        if c.cell_type == "code" and f"def {function}(" in c.source
+    ]
+    assert len(cells) == 1, f"{notebook}: expected one cell that defines {function}()"
+    namespace: dict[str, object] = {"SEED": DEFAULT_SEED}
+    exec(cells[0], namespace)  # noqa: S102 (the book's own notebook)
+    page = namespace[function]()
+    library = getattr(recipes, recipe).build()
+    assert [type(layer).__name__ for layer in page.layers] == [
+        type(layer).__name__ for layer in library.layers
+    ]
+    assert _without_names(page.get_config()) == _without_names(library.get_config()), (
+        f"{notebook}'s {function}() and mnist_lib.recipes.{recipe} build different networks: "
+        "change both, so the page teaches the model the library keeps"
+    )
+    assert page.count_params() == library.count_params()
