@@ -1,0 +1,163 @@
+"""The Chinese edition: extract the book's text, update its catalogs, build it (issue #29).
+
+The English pages and notebooks are the only source. Their prose is extracted by Sphinx's gettext
+builder into message templates, ``sphinx-intl`` merges those into the translation catalogs under
+``locale/zh_CN/LC_MESSAGES`` (one ``.po`` file per page), and a second ``jupyter-book build`` with
+``language: zh_CN`` renders the same pages, with the same stored outputs and glued numbers, in
+Chinese under ``_build/html/zh``. Nothing is executed: the Chinese build is a build, not a run.
+
+    python scripts/i18n.py pot      # message templates of the current English text (build/i18n/pot)
+    python scripts/i18n.py update   # the templates merged into locale/ (new text empty, changed fuzzy)
+    python scripts/i18n.py build    # the Chinese edition into _build/html/zh (after `make book`)
+    python scripts/i18n.py check [PO ...]   # what is untranslated, fuzzy or broken (book_core.translation)
+
+A translator runs ``update``, fills in the new and the fuzzy entries of the ``.po`` files, and runs
+``make book``. ``tests/test_i18n.py`` fails while any entry is missing, empty or fuzzy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGE = "zh_CN"
+LOCALE_DIR = ROOT / "locale"
+WORK = ROOT / "build" / "i18n"
+POT_DIR = WORK / "pot" / "_build" / "gettext"
+GLOSSARY = ROOT / "chapters" / "references" / "glossary.md"
+TERM_EXCEPTIONS = LOCALE_DIR / LANGUAGE / "term_exceptions.yml"
+EDITION_DIR = "zh"  # the Chinese edition's folder under the English site's root
+
+
+def book_config(language: str | None) -> dict[str, Any]:
+    """``_config.yml`` with the settings of a gettext run (``language=None``) or of an edition.
+
+    The copy lives in ``build/i18n``, so the paths that Jupyter Book resolves against the config
+    file's folder (the local extensions) are made absolute; the others are resolved against the
+    book's root and stay as they are.
+    """
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    sphinx = config.setdefault("sphinx", {})
+    sphinx["local_extensions"] = {
+        name: str((ROOT / path).resolve()) for name, path in sphinx["local_extensions"].items()
+    }
+    extra = sphinx.setdefault("config", {})
+    extra["project"] = config["title"]  # the catalogs' Project-Id-Version
+    # One catalog per page, without source line numbers (they would change with every edit of the
+    # English and make every catalog differ).
+    extra.update(
+        gettext_compact=False, gettext_location=False, gettext_additional_targets=["image"]
+    )
+    if language is not None:
+        extra.update(language=language, locale_dirs=[str(LOCALE_DIR)])
+    return config
+
+
+def jupyter_book(config: dict[str, Any], name: str, *args: str) -> None:
+    """Run ``jupyter-book build`` on the book's root with ``config``; output under build/i18n/name."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"_config.{name}.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    command = [
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build",
+        str(ROOT),
+        "--config",
+        str(path),
+        "--path-output",
+        str(WORK / name),
+        *args,
+    ]
+    subprocess.run(command, check=True, cwd=ROOT)
+
+
+def pot() -> Path:
+    """Extract the English text into message templates; return their folder."""
+    shutil.rmtree(WORK / "pot", ignore_errors=True)
+    jupyter_book(book_config(None), "pot", "--builder", "custom", "--custom-builder", "gettext")
+    return POT_DIR
+
+
+def update() -> None:
+    """Merge fresh templates into the catalogs: new entries empty, changed ones fuzzy."""
+    templates = pot()
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("sphinx-intl")),
+            "update",
+            "--pot-dir",
+            str(templates),
+            "--locale-dir",
+            str(LOCALE_DIR),
+            "--language",
+            LANGUAGE,
+            "--line-width",
+            "-1",
+            "--no-obsolete",
+            "--jobs",
+            "1",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+
+
+def build(site: Path = ROOT / "_build" / "html") -> Path:
+    """Build the Chinese edition (warnings are errors, as in the English build) into site/zh."""
+    if not (site / "index.html").exists():
+        sys.exit(f"{site} holds no English book: run `make book` first")
+    shutil.rmtree(WORK / "zh", ignore_errors=True)
+    jupyter_book(book_config(LANGUAGE), "zh", "--builder", "html", "-W", "-n", "--keep-going")
+    target = site / EDITION_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(WORK / "zh" / "_build" / "html", target)
+    return target
+
+
+def catalogs() -> list[Path]:
+    """Every catalog of the Chinese edition, one per page."""
+    return sorted((LOCALE_DIR / LANGUAGE / "LC_MESSAGES").rglob("*.po"))
+
+
+def check(paths: list[Path]) -> int:
+    """Print each catalog's problems (book_core.translation.problems); return how many."""
+    sys.path.insert(0, str(ROOT))
+    from book_core.translation import glossary_terms, load_exceptions, problems
+
+    terms = glossary_terms(GLOSSARY)
+    exceptions = load_exceptions(TERM_EXCEPTIONS) if TERM_EXCEPTIONS.exists() else []
+    total = 0
+    for path in paths or catalogs():
+        found = problems(path, terms, exceptions)
+        total += len(found)
+        print(f"{path.relative_to(ROOT) if path.is_absolute() else path}: {len(found)} problems")
+        for line in found:
+            print("   ", line)
+    return total
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["pot", "update", "build", "check"])
+    parser.add_argument("catalogs", nargs="*", type=Path, help="check: these .po files only")
+    args = parser.parse_args(argv)
+    command = args.command
+    if command == "check":
+        sys.exit(1 if check([p.resolve() for p in args.catalogs]) else 0)
+    elif command == "pot":
+        print(pot())
+    elif command == "update":
+        update()
+    else:
+        print(build())
+
+
+if __name__ == "__main__":
+    main()
