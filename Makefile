@@ -11,7 +11,7 @@ NB      ?=
 .PHONY: help setup data mathjax browser graphviz packages book test unit execute lint clean platform colab
 
 help:
-	@echo "make book      build the HTML book into _build/html (index.html)"
+	@echo "make book      build the HTML book into _build/html (index.html), the Chinese edition into _build/html/zh"
 	@echo "make test      pass (a): build the book, then unit tests, lint, nbval over every notebook and"
 	@echo "               browser tests, two at a time; NB=chapters/.../x.ipynb: unit tests + that notebook"
 	@echo "make colab     pass (b): every notebook alone in an emulated Colab, outputs compared (NB=..., JOBS=n)"
@@ -68,8 +68,12 @@ graphviz:
 packages:
 	@dpkg -s $(BROWSER_PACKAGES) $(GRAPHVIZ_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES) $(GRAPHVIZ_PACKAGES) >/dev/null; }
 
+# Both editions: the English book at _build/html, then the Chinese one (the same pages with the
+# catalogs of locale/zh_CN, nothing executed) at _build/html/zh. scripts/i18n.py says how to update
+# the catalogs after changing the English.
 book: setup data mathjax graphviz
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+	$(PY) scripts/i18n.py build
 
 # Pass (a): unit tests, lint, nbval over every notebook, and the browser tests of the freshly built
 # book, in one pytest run on two workers (pytest-xdist). --dist loadfile keeps each notebook's cells

@@ -25,17 +25,21 @@ from docutils import nodes
 RUNTIMES = "chapters/about/runtimes.json"
 
 
-def describe(seconds: float) -> str:
+def describe(seconds: float, language: str | None = "en") -> str:
     """A measured time in words: "under a minute" below 60 s, else whole minutes ("about 8
-    minutes"), or hours and minutes from 90 minutes on."""
+    minutes"), or hours and minutes from 90 minutes on. In the Chinese edition (``language``
+    ``zh_CN``) the same in Chinese: "不到 1 分钟", "约 8 分钟", "约 1 小时 35 分钟"."""
     if seconds < 0:
         raise ValueError(f"a run time cannot be negative, got {seconds}")
+    chinese = (language or "en").startswith("zh")
     if seconds < 60:
-        return "under a minute"
+        return "不到 1 分钟" if chinese else "under a minute"
     minutes = round(seconds / 60)
+    hours, rest = divmod(minutes, 60)
+    if chinese:
+        return f"约 {minutes} 分钟" if minutes < 90 else f"约 {hours} 小时 {rest} 分钟"
     if minutes < 90:
         return f"about {minutes} minute{'s' if minutes != 1 else ''}"
-    hours, rest = divmod(minutes, 60)
     return f"about {hours} h {rest:02d} min"
 
 
@@ -78,7 +82,8 @@ def runtime_role(
             line=lineno,
         )
         return [inliner.problematic(rawtext, rawtext, message)], [message]
-    return [nodes.inline(rawtext, describe(seconds), classes=["runtime"])], []
+    words = describe(seconds, env.config.language)
+    return [nodes.inline(rawtext, words, classes=["runtime"])], []
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -7,9 +7,9 @@ builder into message templates, ``sphinx-intl`` merges those into the translatio
 Chinese under ``_build/html/zh``. Nothing is executed: the Chinese build is a build, not a run.
 
     python scripts/i18n.py pot      # message templates of the current English text (build/i18n/pot)
-    python scripts/i18n.py update   # the templates merged into locale/ (new text empty, changed fuzzy)
+    python scripts/i18n.py update [PAGE ...]  # merged into locale/ (new text empty, changed fuzzy)
     python scripts/i18n.py build    # the Chinese edition into _build/html/zh (after `make book`)
-    python scripts/i18n.py check [PO ...]   # what is untranslated, fuzzy or broken (book_core.translation)
+    python scripts/i18n.py check [PO ...]   # what is untranslated, fuzzy or broken (scripts/translation.py)
 
 A translator runs ``update``, fills in the new and the fuzzy entries of the ``.po`` files, and runs
 ``make book``. ``tests/test_i18n.py`` fails while any entry is missing, empty or fuzzy.
@@ -34,6 +34,20 @@ POT_DIR = WORK / "pot" / "_build" / "gettext"
 GLOSSARY = ROOT / "chapters" / "references" / "glossary.md"
 TERM_EXCEPTIONS = LOCALE_DIR / LANGUAGE / "term_exceptions.yml"
 EDITION_DIR = "zh"  # the Chinese edition's folder under the English site's root
+# The prompts of folded code cells, which come from MyST-NB's configuration and the set-up cell's
+# metadata (scripts/nbtools.py), not from the text, so no catalog holds them
+# (_ext/language_switch.py applies them; one missing fails the build).
+PROMPTS = {
+    "Show code cell source": "显示代码",
+    "Hide code cell source": "隐藏代码",
+    "Show code cell outputs": "显示输出",
+    "Hide code cell outputs": "隐藏输出",
+    "Show code cell content": "显示代码单元",
+    "Hide code cell content": "隐藏代码单元",
+    "Set-up cell: on Colab it installs the book's code; everywhere it pins the numerics and the "
+    "seed (click to show)": "设置单元：在 Colab 上安装本书的代码；在任何环境中固定数值设置和随机种子（点击展开）",
+    "Hide the set-up cell": "收起设置单元",
+}
 
 
 def book_config(language: str | None) -> dict[str, Any]:
@@ -56,7 +70,7 @@ def book_config(language: str | None) -> dict[str, Any]:
         gettext_compact=False, gettext_location=False, gettext_additional_targets=["image"]
     )
     if language is not None:
-        extra.update(language=language, locale_dirs=[str(LOCALE_DIR)])
+        extra.update(language=language, locale_dirs=[str(LOCALE_DIR)], edition_prompts=PROMPTS)
     return config
 
 
@@ -85,9 +99,22 @@ def pot() -> Path:
     return POT_DIR
 
 
-def update() -> None:
-    """Merge fresh templates into the catalogs: new entries empty, changed ones fuzzy."""
+def update(pages: list[str] | None = None) -> None:
+    """Merge fresh templates into the catalogs: new entries empty, changed ones fuzzy. With
+    ``pages`` (docnames such as ``chapters/prompting/ladder``), only their catalogs."""
     templates = pot()
+    if pages:
+        chosen = WORK / "pot-chosen"
+        shutil.rmtree(chosen, ignore_errors=True)
+        for page in pages:
+            source = templates / f"{page}.pot"
+            if not source.exists():
+                sys.exit(
+                    f"no page {page!r} in the book (give a docname such as chapters/mnist/cnn)"
+                )
+            (chosen / page).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, chosen / f"{page}.pot")
+        templates = chosen
     subprocess.run(
         [
             str(Path(sys.executable).with_name("sphinx-intl")),
@@ -114,7 +141,9 @@ def build(site: Path = ROOT / "_build" / "html") -> Path:
     if not (site / "index.html").exists():
         sys.exit(f"{site} holds no English book: run `make book` first")
     shutil.rmtree(WORK / "zh", ignore_errors=True)
-    jupyter_book(book_config(LANGUAGE), "zh", "--builder", "html", "-W", "-n", "--keep-going")
+    jupyter_book(
+        book_config(LANGUAGE), "zh", "--builder", "html", "-W", "-n", "--keep-going", "--quiet"
+    )
     target = site / EDITION_DIR
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(WORK / "zh" / "_build" / "html", target)
@@ -127,9 +156,9 @@ def catalogs() -> list[Path]:
 
 
 def check(paths: list[Path]) -> int:
-    """Print each catalog's problems (book_core.translation.problems); return how many."""
-    sys.path.insert(0, str(ROOT))
-    from book_core.translation import glossary_terms, load_exceptions, problems
+    """Print each catalog's problems (scripts/translation.py, problems); return how many."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from translation import glossary_terms, load_exceptions, problems
 
     terms = glossary_terms(GLOSSARY)
     exceptions = load_exceptions(TERM_EXCEPTIONS) if TERM_EXCEPTIONS.exists() else []
@@ -146,15 +175,17 @@ def check(paths: list[Path]) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["pot", "update", "build", "check"])
-    parser.add_argument("catalogs", nargs="*", type=Path, help="check: these .po files only")
+    parser.add_argument(
+        "targets", nargs="*", help="check: these .po files only; update: these pages only"
+    )
     args = parser.parse_args(argv)
     command = args.command
     if command == "check":
-        sys.exit(1 if check([p.resolve() for p in args.catalogs]) else 0)
+        sys.exit(1 if check([Path(p).resolve() for p in args.targets]) else 0)
     elif command == "pot":
         print(pot())
     elif command == "update":
-        update()
+        update(args.targets)
     else:
         print(build())
 

@@ -29,11 +29,14 @@ HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SKIP = {"genindex.html", "search.html", "index.html"}  # index.html only redirects to intro.html
+EDITION = "zh"  # the Chinese edition's folder (scripts/i18n.py build)
 PAGES = (
     sorted(
         p.relative_to(HTML).as_posix()
         for p in HTML.rglob("*.html")
-        if not p.relative_to(HTML).parts[0].startswith(("_", "mathjax")) and p.name not in SKIP
+        if not any(part.startswith(("_", "mathjax")) for part in p.relative_to(HTML).parts)
+        and p.relative_to(HTML).parts[0] != EDITION
+        and p.name not in SKIP
     )
     if HTML.exists()
     else []
@@ -116,7 +119,19 @@ def test_every_toc_page_was_built() -> None:
 
 @pytest.mark.parametrize("html_page", PAGES)
 def test_page(page, base_url, html_page) -> None:
-    page.goto(f"{base_url}/{html_page}", wait_until="networkidle")
+    check_page(page, base_url, html_page)
+
+
+@pytest.mark.parametrize("html_page", PAGES)
+def test_chinese_page(page, base_url, html_page) -> None:
+    """The Chinese edition's page: the same checks, and its Colab button opens the same notebook."""
+    check_page(page, base_url, html_page, edition=f"{EDITION}/")
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+
+
+def check_page(page, base_url: str, html_page: str, edition: str = "") -> None:
+    """No errors, math typeset, images loaded, the right Colab button, for ``edition + html_page``."""
+    page.goto(f"{base_url}/{edition}{html_page}", wait_until="networkidle")
     # Math: pages with math load the book's own MathJax, which typesets every formula.
     if page.locator(".math").count():
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
@@ -154,6 +169,61 @@ def test_search_finds_a_chapter(page, base_url) -> None:
         "els => els.map(e => e.href)"
     )
     assert any("backprop" in h for h in hits), hits
+    assert page.problems == [], "\n".join(page.problems)
+
+
+def test_search_finds_a_chapter_in_chinese(page, base_url) -> None:
+    page.goto(f"{base_url}/{EDITION}/search.html?q=反向传播", wait_until="networkidle")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = page.locator("#search-results ul.search li a").evaluate_all(
+        "els => els.map(e => e.href)"
+    )
+    assert any(f"/{EDITION}/chapters/backprop/" in h for h in hits), hits
+    assert page.problems == [], "\n".join(page.problems)
+
+
+def test_chinese_text_is_drawn_with_a_cjk_font(page, base_url) -> None:
+    """The heading's own font draws Chinese characters as distinct glyphs. Without a CJK font,
+    Chromium draws every character it cannot render as the same box, as it does a
+    private-use character that no font has."""
+    page.goto(f"{base_url}/{EDITION}/chapters/backprop/index.html", wait_until="networkidle")
+    heading = page.locator("h1").first
+    assert re.search(r"[\u4e00-\u9fff]", heading.inner_text())
+    family = heading.evaluate("h => getComputedStyle(h).fontFamily")
+    glyphs = page.evaluate(
+        """family => ['中', '国', '\\uE000'].map(ch => {
+            const canvas = document.createElement('canvas');
+            canvas.width = canvas.height = 64;
+            const g = canvas.getContext('2d');
+            g.font = `48px ${family}`;
+            g.fillText(ch, 4, 52);
+            return g.getImageData(0, 0, 64, 64).data.join(',');
+        })""",
+        family,
+    )
+    zhong, guo, missing = glyphs
+    assert zhong != guo and zhong != missing, f"no CJK font draws {family}"
+
+
+def test_the_language_links_lead_to_the_same_page(page, base_url) -> None:
+    page.goto(f"{base_url}/chapters/mnist/cnn.html", wait_until="networkidle")
+    page.locator("p.language-switch a").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{base_url}/{EDITION}/chapters/mnist/cnn.html"
+    page.locator("p.language-switch a").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{base_url}/chapters/mnist/cnn.html"
+    assert page.problems == [], "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("edition", ["", f"{EDITION}/"])
+def test_an_exercise_solution_opens(page, base_url, edition) -> None:
+    page.goto(f"{base_url}/{edition}chapters/backprop/index.html", wait_until="networkidle")
+    solution = page.locator(".solution.dropdown").first  # sphinx-togglebutton folds it
+    body = solution.locator("section").first
+    assert not body.is_visible()
+    solution.locator("button.toggle-button").click()
+    body.wait_for(state="visible", timeout=5_000)
     assert page.problems == [], "\n".join(page.problems)
 
 

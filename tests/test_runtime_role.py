@@ -68,6 +68,20 @@ def test_times_in_words(seconds: float, words: str) -> None:
     assert describe(seconds) == words
 
 
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (59.9, "不到 1 分钟"),
+        (60.0, "约 1 分钟"),
+        (491.3, "约 8 分钟"),
+        (5340.0, "约 89 分钟"),
+        (7290.0, "约 2 小时 2 分钟"),
+    ],
+)
+def test_times_in_words_in_the_chinese_edition(seconds: float, words: str) -> None:
+    assert describe(seconds, "zh_CN") == words
+
+
 def test_a_negative_time_is_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         describe(-1.0)

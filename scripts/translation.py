@@ -139,12 +139,25 @@ def glossary_terms(glossary: Path) -> list[Term]:
 def _english_prose(text: str) -> str:
     """The words a reader reads in an English message: role text kept, targets, code and math out."""
     text = re.sub(r"\{[a-z:]+\}`([^`<]*?)\s*<[^>`]*>`", r" \1 ", text)  # {term}`text <target>`
-    text = re.sub(r"\{(?:term|doc|ref)\}`([^`]*)`", r" \1 ", text)
+    text = re.sub(r"\{term\}`([^`]*)`", r" \1 ", text)  # a {doc}`name` shows a title, not its name
     text = ROLE.sub(" ", text)
     text = MATH.sub(" ", text)
     text = CODE.sub(" ", text)
     text = re.sub(r"\]\([^)]*\)", "]", text)
     return re.sub(r"https?://\S+", " ", text)
+
+
+LIST_MARKER = re.compile(r"\d+[.)] ")
+LATEX = re.compile(r"\\[a-zA-Z]+|&=|\^\{|_\{")
+
+
+def copied_prose(msgid: str, msgstr: str, headwords: set[str]) -> bool:
+    """True if an entry is English prose copied over untranslated. An entry may be copied as it
+    is when it is a glossary headword (kept so that ``{term}`` links resolve), display math, or
+    has fewer than three words of prose (a name, a symbol)."""
+    if msgstr != msgid or msgid in headwords or LATEX.search(msgid):
+        return False
+    return len(re.findall(r"[A-Za-z]{2,}", _english_prose(msgid))) >= 3
 
 
 def missing_terms(msgid: str, msgstr: str, terms: list[Term]) -> list[str]:
@@ -175,6 +188,7 @@ def problems(
 ) -> list[str]:
     """What is wrong with one catalog, one line per problem (an empty list: nothing)."""
     catalog = read_catalog(path)
+    headwords = {h for term in terms or [] for h in term.english + term.chinese}
     found = []
     for message in catalog:
         if not message.id:
@@ -196,6 +210,16 @@ def problems(
             if check(msgid) != check(msgstr):
                 lost, added = check(msgid) - check(msgstr), check(msgstr) - check(msgid)
                 found.append(f"{where}: {name} differ: missing {dict(lost)}, extra {dict(added)}")
+        if LIST_MARKER.match(msgstr):
+            found.append(
+                f"{where}: starts like a numbered list item ({msgstr[:8]!r}); Sphinx re-parses a "
+                r"translated heading as Markdown and drops it, so write the number as '1\. '"
+            )
+        if copied_prose(msgid, msgstr, headwords):
+            found.append(f"{where}: copied in English, not translated")
+            continue
+        if msgstr == msgid:  # a headword, display math or a name: nothing to translate
+            continue
         if terms:
             allowed = {e.term for e in exceptions or [] if e.message in msgid}
             for word in missing_terms(msgid, msgstr, terms):

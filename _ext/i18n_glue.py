@@ -1,0 +1,83 @@
+"""Sphinx extension: glued numbers survive translation (the Chinese edition, issue #29).
+
+The symptom (Sphinx 7.4, MyST-NB 1.4): in a translated build, a paragraph of a notebook that
+contains ``{glue:text}`acc:.1f``` loses the number. The build warns "No key 'acc' found in glue
+data for this document", and the page shows "准确率为 %" where the English shows "The accuracy is
+97.5 %". Related reports: MyST-NB issue #587 (i18n of notebooks).
+
+The cause. Sphinx translates a document after parsing it: its ``Locale`` transform looks up each
+paragraph's text in the catalog and parses the translation *again*, as a small document of its
+own (``sphinx.transforms.i18n.publish_msgstr``, source name ``<path>:<line>:<translated>``). It
+parses it with the parser registered for the file type, here MyST-NB's ``Parser``; that parser
+sees the ``<translated>`` suffix and hands the fragment to the plain MyST parser, because a
+fragment is not a notebook. The glue roles resolve while parsing, from the notebook's glue data,
+which they reach through ``document["nb_renderer"]``. The fragment's document has no renderer (the
+main document's is popped when its own parse ends, before any transform runs), so every
+``{glue:...}`` role in a translated paragraph fails. Untranslated paragraphs are not re-parsed,
+which is why the English build never shows the problem.
+
+The fix. MyST-NB already has a path that needs no renderer: a reference to another document,
+``{glue:text}`other.ipynb::key:fmt```, becomes a ``PendingGlueReference`` that a post-transform
+resolves from the glue data the parse wrote to disk (``<docname>.glue.json``), with the same text
+formatting (``format_plain_text``) and the same ``pasted-text`` node. This extension registers a
+parser, a subclass of MyST-NB's, that rewrites a translated *notebook* fragment's local glue roles
+into references to the notebook itself before parsing it:
+
+    {glue:text}`acc:.1f`   ->   {glue:text}`ladder.ipynb::acc:.1f`
+    {glue:text}`n`         ->   {glue:text}`ladder.ipynb::n:s`   (the default format, spelled out)
+
+Roles that already name a document are left alone, and nothing changes for an untranslated build
+or a Markdown page (whose glue roles always name another document). A glued number therefore shows
+the same value in both editions, which ``tests/test_i18n.py`` checks page by page.
+
+Upstream, the natural fix is in MyST-NB's ``Parser.parse``: for a ``<translated>`` fragment of a
+notebook, keep the renderer, or apply this same rewrite.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+from docutils import nodes
+from myst_nb.sphinx_ import Parser
+from sphinx.application import Sphinx
+
+# A glue role ({glue}, {glue:text}, {glue:any}, {glue:md}), its kind and its content.
+GLUE_ROLE = re.compile(r"(\{glue(:[a-z]+)?\}`)([^`]+)(`)")
+
+
+def point_at(fragment: str, notebook: str) -> str:
+    """Rewrite the local glue roles of a translated fragment into references to ``notebook``."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        opening, kind, content, closing = match.groups()
+        if "::" in content:  # already a reference to a document
+            return match.group(0)
+        if kind == ":text" and ":" not in content:
+            # {glue:text} reads "doc::key" as key "doc:" with format "key" (it splits the format
+            # off at the last colon first), so a reference always spells out the format; "s" is
+            # the format a local {glue:text}`key` uses.
+            content += ":s"
+        return f"{opening}{notebook}::{content}{closing}"
+
+    return GLUE_ROLE.sub(rewrite, fragment)
+
+
+class TranslatedGlueParser(Parser):
+    """MyST-NB's parser, with the glue roles of translated notebook paragraphs kept working."""
+
+    def parse(self, inputstring: str, document: nodes.document) -> None:
+        env = getattr(document.settings, "env", None) or self.env
+        if document.current_source and document.current_source.endswith("<translated>"):
+            source = PurePosixPath(env.doc2path(env.docname, base=False))
+            if source.suffix == ".ipynb":
+                inputstring = point_at(inputstring, source.name)
+        super().parse(inputstring, document)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("myst_nb")
+    app.add_source_parser(TranslatedGlueParser, override=True)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

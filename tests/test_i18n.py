@@ -1,0 +1,263 @@
+"""The Chinese edition (issue #29): its catalogs are complete, current and consistent with the
+English, and the built edition shows every glued number the English shows.
+
+- The catalogs (``locale/zh_CN/LC_MESSAGES``, one per page) hold exactly the messages that the
+  English text gives today (extracted afresh by Sphinx's gettext builder), so an English edit fails
+  here until ``scripts/i18n.py update`` has run and the translation is updated.
+- Every entry is translated, none is fuzzy, and each keeps its glued numbers, cross-references,
+  math, code and link targets, and renders the glossary's terms by their Chinese form
+  (``scripts/translation.py``; deliberate exceptions in ``locale/zh_CN/term_exceptions.yml``).
+- The built site (``make book``): every English page has its Chinese page, with the same glued
+  values, linked both ways. The browser tests open the Chinese pages too (``test_browser.py``).
+- The two extensions behind it, ``_ext/i18n_glue.py`` and ``_ext/language_switch.py``, on examples
+  worked by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from translation import (
+    Term,
+    glossary_terms,
+    load_exceptions,
+    missing_terms,
+    problems,
+    read_catalog,
+    roles,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import i18n  # noqa: E402
+from i18n_glue import point_at  # noqa: E402
+from language_switch import other_edition  # noqa: E402
+
+CATALOGS = i18n.catalogs()
+HTML = ROOT / "_build" / "html"
+PASTED = re.compile(r'<span class="pasted-text">(.*?)</span>', re.S)
+STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+HEADING = re.compile(r"<h([1-4])[^>]*>(.*?)</h\1>", re.S)
+
+
+def page_of(catalog: Path) -> str:
+    """The docname a catalog translates (``chapters/mnist/cnn``)."""
+    return (
+        catalog.relative_to(i18n.LOCALE_DIR / i18n.LANGUAGE / "LC_MESSAGES")
+        .with_suffix("")
+        .as_posix()
+    )
+
+
+def toc_pages() -> list[str]:
+    from nbtools import toc_files
+
+    return toc_files()
+
+
+def test_every_page_has_a_catalog() -> None:
+    assert sorted(page_of(c) for c in CATALOGS) == sorted(set(toc_pages())), (
+        "run `python scripts/i18n.py update`"
+    )
+
+
+@pytest.fixture(scope="module")
+def templates() -> Path:
+    """The message templates of the English as it is now (Sphinx's gettext builder, ~10 s)."""
+    return i18n.pot()
+
+
+def test_the_catalogs_hold_the_english_of_today(templates: Path) -> None:
+    stale = []
+    for catalog in CATALOGS:
+        template = templates / f"{page_of(catalog)}.pot"
+        english = {m.id for m in read_catalog(template) if m.id} if template.exists() else set()
+        translated = {m.id for m in read_catalog(catalog) if m.id}
+        if english != translated:
+            stale.append(
+                f"{page_of(catalog)}: {len(english - translated)} new English entries, "
+                f"{len(translated - english)} entries whose English is gone"
+            )
+    assert not stale, (
+        "the English changed: run `python scripts/i18n.py update` and translate the new and fuzzy "
+        "entries (locale/zh_CN/TRANSLATING.md)\n" + "\n".join(stale)
+    )
+
+
+@pytest.fixture(scope="module")
+def terms() -> list[Term]:
+    return glossary_terms(i18n.GLOSSARY)
+
+
+@pytest.mark.parametrize("catalog", CATALOGS, ids=page_of)
+def test_catalog_is_translated_and_consistent(catalog: Path, terms: list[Term]) -> None:
+    found = problems(catalog, terms, load_exceptions(i18n.TERM_EXCEPTIONS))
+    assert not found, "\n".join(found)
+
+
+def test_every_term_exception_still_applies() -> None:
+    messages = [str(m.id) for c in CATALOGS for m in read_catalog(c) if m.id]
+    for exception in load_exceptions(i18n.TERM_EXCEPTIONS):
+        assert any(exception.message in m for m in messages), (
+            f"term exception {exception.term!r} names English that no longer exists: "
+            f"{exception.message!r}; remove it from {i18n.TERM_EXCEPTIONS.name}"
+        )
+        assert exception.reason.strip(), f"term exception {exception.term!r} gives no reason"
+
+
+# --- the checks themselves, on examples worked by hand ----------------------------------------
+
+
+def test_the_checks_catch_a_lost_number_a_lost_link_and_a_wrong_term(tmp_path: Path) -> None:
+    english = "reaches {glue:text}`acc:.1f` % on {term}`tokens <token>`, see [the data](x.md)."
+    rows = {
+        "Good": "达到 {glue:text}`acc:.1f` %（{term}`词元 <token>`），见[数据](x.md)。",
+        "Number": "达到 97.5 %（{term}`词元 <token>`），见[数据](x.md)。",
+        "Link": "达到 {glue:text}`acc:.1f` %（词元），见[数据](y.md)。",
+        "Term": "达到 {glue:text}`acc:.1f` %（{term}`标记 <token>`），见[数据](x.md)。",
+        "Empty": "",
+    }
+    catalog = tmp_path / "page.po"
+    catalog.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        + "".join(f'msgid "{name} {english}"\nmsgstr "{text}"\n\n' for name, text in rows.items())
+        + '#, fuzzy\nmsgid "Changed."\nmsgstr "旧的。"\n',
+        encoding="utf-8",
+    )
+    found = problems(catalog, [Term(("token",), ("词元",))])
+
+    def about(name: str) -> list[str]:
+        return [f.split(": ", 2)[2] for f in found if f.startswith(f"page.po: '{name} ")]
+
+    assert about("Good") == []
+    assert about("Number") == ["roles differ: missing {('glue:text', 'acc:.1f'): 1}, extra {}"]
+    assert [f.split(":")[0] for f in about("Link")] == ["roles differ", "link targets differ"]
+    assert about("Term") == ["glossary term 'token' not rendered by its Chinese form"]
+    assert about("Empty") == ["not translated"]
+    assert about("Changed.'") == [] and sum("fuzzy" in f for f in found) == 1
+    assert len(found) == 6, found
+
+
+def test_roles_keep_keys_of_numbers_but_not_the_text_of_links() -> None:
+    assert roles("{glue:text}`a:.1f` and {term}`batches <batch>`") == Counter(
+        {("glue:text", "a:.1f"): 1, ("term", ""): 1}
+    )
+
+
+def test_terms_in_code_or_math_or_link_targets_are_not_prose() -> None:
+    token = [Term(("token",), ("词元",))]
+    assert (
+        missing_terms("Call `count_token(s)` on $token$ at [x](token.md).", "调用。", token) == []
+    )
+    assert missing_terms("Each token costs.", "每个 GPU 都花钱。", token) == ["token"]
+    # names kept in Chinese text may stay in English
+    assert missing_terms("On a GPU.", "在 GPU 上。", [Term(("GPU",), ("图形处理器",))]) == []
+
+
+def test_a_missing_or_broken_catalog_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="i18n.py update"):
+        read_catalog(tmp_path / "nope.po")
+    for content in (b'msgid "a"\nmsgid "b"\n', b"\xff\xfe not UTF-8", b"no keyword\n"):
+        broken = tmp_path / "broken.po"
+        broken.write_bytes(content)
+        with pytest.raises(ValueError, match="not a readable gettext catalog"):
+            read_catalog(broken)
+
+
+def test_the_term_base_reads_the_glossary() -> None:
+    terms = {t.english[0]: t for t in glossary_terms(i18n.GLOSSARY)}
+    assert terms["token"].chinese == ("词元",)
+    assert terms["batch normalisation"].english == ("batch normalisation", "batch normalization")
+    assert terms["batch normalisation"].chinese == ("批量归一化",)
+    assert terms["positional encoding"].chinese == ("位置编码", "位置嵌入")
+
+
+# --- the extensions -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ("准确率为 {glue:text}`acc:.1f`。", "准确率为 {glue:text}`cnn.ipynb::acc:.1f`。"),
+        ("{glue}`fig` 与 {glue:any}`x`", "{glue}`cnn.ipynb::fig` 与 {glue:any}`cnn.ipynb::x`"),
+        # without a format, {glue:text} needs the default one spelled out to read "doc::key"
+        ("共 {glue:text}`n` 张", "共 {glue:text}`cnn.ipynb::n:s` 张"),
+        # a reference to another notebook stays as it is
+        (
+            "{glue:text}`../mnist/baseline.ipynb::acc:.2%`",
+            "{glue:text}`../mnist/baseline.ipynb::acc:.2%`",
+        ),
+        ("no roles, `{glue:text}` in prose", "no roles, `{glue:text}` in prose"),
+    ],
+)
+def test_translated_glue_roles_point_at_their_own_notebook(fragment: str, expected: str) -> None:
+    assert point_at(fragment, "cnn.ipynb") == expected
+
+
+@pytest.mark.parametrize(
+    ("pagename", "language", "expected"),
+    [
+        ("intro", "en", ("zh/intro.html", "中文", "zh-CN")),
+        ("chapters/mnist/cnn", None, ("../../zh/chapters/mnist/cnn.html", "中文", "zh-CN")),
+        ("intro", "zh_CN", ("../intro.html", "English", "en")),
+        ("chapters/mnist/cnn", "zh_CN", ("../../../chapters/mnist/cnn.html", "English", "en")),
+    ],
+)
+def test_each_page_links_to_its_counterpart(pagename, language, expected) -> None:
+    assert other_edition(pagename, language) == expected
+
+
+# --- the built Chinese edition ----------------------------------------------------------------
+
+built = pytest.mark.skipif(
+    not (HTML / "zh" / "intro.html").exists(), reason="needs both editions built (make book)"
+)
+
+
+@built
+@pytest.mark.parametrize("docname", toc_pages())
+def test_the_chinese_page_shows_the_english_pages_numbers(docname: str) -> None:
+    english = (HTML / f"{docname}.html").read_text(encoding="utf-8")
+    chinese = (HTML / "zh" / f"{docname}.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN"' in chinese
+
+    # The English build curls the quotes of glued text (Sphinx's smart quotes, off for Chinese).
+    def values(page: str) -> Counter[str]:
+        return Counter(v.translate(STRAIGHT) for v in PASTED.findall(page))
+
+    assert values(chinese) == values(english), "a glued value is missing or different"
+
+    # A translation that Sphinx could not use (a heading re-parsed as a list, say) leaves the
+    # English in place without a warning: no heading of the Chinese page may be the English one.
+    def headings(page: str) -> list[str]:
+        return [" ".join(re.sub(r"<[^>]+>", " ", h).split()) for _, h in HEADING.findall(page)]
+
+    english_headings = set(headings(english))
+    untranslated = [
+        h
+        for h in headings(chinese)
+        if h in english_headings
+        and len(re.findall(r"[A-Za-z]{2,}", h)) >= 2
+        and not re.search(r"[\u4e00-\u9fff]", h)
+    ]
+    assert not untranslated, f"headings left in English: {untranslated}"
+    here, back = other_edition(docname, "en")[0], other_edition(docname, "zh_CN")[0]
+    assert f'href="{here}"' in english and f'href="{back}"' in chinese
+
+
+def test_make_book_builds_the_chinese_edition() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    book = re.search(r"^book:.*?(?=^\S)", makefile, re.S | re.M)
+    assert book and "scripts/i18n.py build" in book.group(0)
+
+
+def test_the_build_is_not_an_execution() -> None:
+    config = i18n.book_config(i18n.LANGUAGE)
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["sphinx"]["config"]["language"] == "zh_CN"
