@@ -32,17 +32,29 @@ the same value in both editions, which ``tests/test_i18n.py`` checks page by pag
 
 Upstream, the natural fix is in MyST-NB's ``Parser.parse``: for a ``<translated>`` fragment of a
 notebook, keep the renderer, or apply this same rewrite.
+
+Glued *words*. A few cells glue a phrase rather than a number (the ladder's verdict, "linear
+probe", "overconfident"). Kept as they are, these would put English sentences into Chinese
+paragraphs. So the gettext builder also extracts every glued value that holds words, as a message
+of the page that shows it (:func:`collect_glued_phrases`), and the translated build replaces each
+such value by its translation from the page's catalog (:class:`TranslateGluedPhrases`), after
+MyST-NB has resolved the references. Numbers are never touched.
 """
 
 from __future__ import annotations
 
 import re
+from os import path
 from pathlib import PurePosixPath
 from typing import Any
 
 from docutils import nodes
 from myst_nb.sphinx_ import Parser
 from sphinx.application import Sphinx
+from sphinx.builders.gettext import MsgOrigin
+from sphinx.locale import init as init_locale
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.i18n import docname_to_domain
 
 # A glue role ({glue}, {glue:text}, {glue:any}, {glue:md}), its kind and its content.
 GLUE_ROLE = re.compile(r"(\{glue(:[a-z]+)?\}`)([^`]+)(`)")
@@ -77,7 +89,54 @@ class TranslatedGlueParser(Parser):
         super().parse(inputstring, document)
 
 
+WORD = re.compile(r"[A-Za-z]{2,}")
+# Sphinx curls the quotes of text it parses (smart quotes), but not of text a post-transform adds,
+# so a phrase is looked up with straight quotes.
+STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def glued_phrases(doctree: nodes.Node) -> list[tuple[nodes.inline, str]]:
+    """The glued values of a page that hold words (not only digits, signs and units), with the
+    text under which they are translated."""
+    found = []
+    for node in doctree.findall(nodes.inline):
+        if "pasted-text" in node.get("classes", []) and WORD.search(node.astext()):
+            found.append((node, node.astext().translate(STRAIGHT)))
+    return found
+
+
+def collect_glued_phrases(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Gettext builder: each glued phrase becomes a message of its page's catalog."""
+    if app.builder.name != "gettext":
+        return
+    catalog = app.builder.catalogs[docname_to_domain(docname, app.config.gettext_compact)]
+    source = str(app.env.doc2path(docname))
+    for node, text in glued_phrases(doctree):
+        catalog.add(text, MsgOrigin(source, node.line or 0))
+
+
+class TranslatedGluedPhrases(SphinxPostTransform):
+    """A translated build: each glued phrase replaced by its translation from the page's catalog
+    (after MyST-NB's own post-transform, priority 5, has resolved the glue references)."""
+
+    default_priority = 20
+
+    def run(self, **kwargs: Any) -> None:
+        if (self.config.language or "en") == "en" or self.app.builder.name == "gettext":
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
+        if not has_catalog:
+            return
+        for node, text in glued_phrases(self.document):
+            translated = catalog.gettext(text)
+            node.replace_self(nodes.inline(translated, translated, classes=node["classes"]))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("myst_nb")
     app.add_source_parser(TranslatedGlueParser, override=True)
+    app.connect("doctree-resolved", collect_glued_phrases)
+    app.add_post_transform(TranslatedGluedPhrases)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
