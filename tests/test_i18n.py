@@ -9,7 +9,7 @@ English, and the built edition shows every glued number the English shows.
   (``scripts/translation.py``; deliberate exceptions in ``locale/zh_CN/term_exceptions.yml``).
 - The built site (``make book``): every English page has its Chinese page, with the same glued
   values, linked both ways. The browser tests open the Chinese pages too (``test_browser.py``).
-- The two extensions behind it, ``_ext/i18n_glue.py`` and ``_ext/language_switch.py``, on examples
+- The two extensions behind it, ``_ext/i18n_messages.py`` and ``_ext/language_switch.py``, on examples
   worked by hand.
 """
 
@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import i18n  # noqa: E402
-from i18n_glue import point_at  # noqa: E402
+from i18n_messages import point_at  # noqa: E402
 from language_switch import other_edition  # noqa: E402
 
 CATALOGS = i18n.catalogs()
@@ -229,7 +229,7 @@ def test_the_chinese_page_shows_the_english_pages_numbers(docname: str) -> None:
     assert '<html lang="zh-CN"' in chinese
 
     # Numbers show as they are; a glued phrase (words, not a number) shows its translation from
-    # the page's catalog (_ext/i18n_glue.py). The English build curls the quotes of glued text
+    # the page's catalog (_ext/i18n_messages.py). The English build curls the quotes of glued text
     # (Sphinx's smart quotes), so quotes are compared straight.
     catalog = {
         str(m.id): str(m.string)

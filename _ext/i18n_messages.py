@@ -1,4 +1,13 @@
-"""Sphinx extension: glued numbers survive translation (the Chinese edition, issue #29).
+"""Sphinx extension: what Sphinx's own translation misses, for the Chinese edition (issue #29).
+
+1. Glued numbers inside translated paragraphs of notebooks (the main part of this docstring).
+2. Glued phrases: glued values that are words, not numbers.
+3. The diagrams' alt text (``sphinx.ext.graphviz``'s ``:alt:``), which screen readers read out.
+
+For 2 and 3, the gettext builder adds the texts to the page's catalog, and a translated build
+replaces them by their translations from it (:func:`collect_messages`, :class:`TranslateMessages`).
+
+**1. Glued numbers.**
 
 The symptom (Sphinx 7.4, MyST-NB 1.4): in a translated build, a paragraph of a notebook that
 contains ``{glue:text}`acc:.1f``` loses the number. The build warns "No key 'acc' found in glue
@@ -33,12 +42,14 @@ the same value in both editions, which ``tests/test_i18n.py`` checks page by pag
 Upstream, the natural fix is in MyST-NB's ``Parser.parse``: for a ``<translated>`` fragment of a
 notebook, keep the renderer, or apply this same rewrite.
 
-Glued *words*. A few cells glue a phrase rather than a number (the ladder's verdict, "linear
-probe", "overconfident"). Kept as they are, these would put English sentences into Chinese
-paragraphs. So the gettext builder also extracts every glued value that holds words, as a message
-of the page that shows it (:func:`collect_glued_phrases`), and the translated build replaces each
-such value by its translation from the page's catalog (:class:`TranslateGluedPhrases`), after
-MyST-NB has resolved the references. Numbers are never touched.
+**2. Glued phrases.** A few cells glue a phrase rather than a number (the ladder's verdict,
+"linear probe", "overconfident"). Kept as they are, these would put English sentences into Chinese
+paragraphs. Every glued value that holds words becomes a message of the page that shows it, and is
+replaced after MyST-NB has resolved the references. Numbers are never touched.
+
+**3. Diagram alt text.** A ``graphviz`` node keeps its ``:alt:`` in an attribute, which Sphinx's
+message extraction does not visit. (The labels drawn inside the diagrams come from the DOT source
+and stay in English.)
 """
 
 from __future__ import annotations
@@ -95,28 +106,33 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
-def glued_phrases(doctree: nodes.Node) -> list[tuple[nodes.inline, str]]:
-    """The glued values of a page that hold words (not only digits, signs and units), with the
-    text under which they are translated."""
-    found = []
+def extra_messages(doctree: nodes.Node) -> list[tuple[nodes.Element, str]]:
+    """The texts of a page that Sphinx does not extract: glued values that hold words (not only
+    digits, signs and units) and diagrams' alt text, each with its node."""
+    from sphinx.ext.graphviz import graphviz
+
+    found: list[tuple[nodes.Element, str]] = []
     for node in doctree.findall(nodes.inline):
         if "pasted-text" in node.get("classes", []) and WORD.search(node.astext()):
             found.append((node, node.astext().translate(STRAIGHT)))
+    for node in doctree.findall(graphviz):
+        if node.get("alt"):
+            found.append((node, node["alt"]))
     return found
 
 
-def collect_glued_phrases(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Gettext builder: each glued phrase becomes a message of its page's catalog."""
+def collect_messages(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Gettext builder: each extra text becomes a message of its page's catalog."""
     if app.builder.name != "gettext":
         return
     catalog = app.builder.catalogs[docname_to_domain(docname, app.config.gettext_compact)]
     source = str(app.env.doc2path(docname))
-    for node, text in glued_phrases(doctree):
+    for node, text in extra_messages(doctree):
         catalog.add(text, MsgOrigin(source, node.line or 0))
 
 
-class TranslatedGluedPhrases(SphinxPostTransform):
-    """A translated build: each glued phrase replaced by its translation from the page's catalog
+class TranslateMessages(SphinxPostTransform):
+    """A translated build: each extra text replaced by its translation from the page's catalog
     (after MyST-NB's own post-transform, priority 5, has resolved the glue references)."""
 
     default_priority = 20
@@ -129,14 +145,17 @@ class TranslatedGluedPhrases(SphinxPostTransform):
         catalog, has_catalog = init_locale(dirs, self.config.language, domain)
         if not has_catalog:
             return
-        for node, text in glued_phrases(self.document):
+        for node, text in extra_messages(self.document):
             translated = catalog.gettext(text)
-            node.replace_self(nodes.inline(translated, translated, classes=node["classes"]))
+            if isinstance(node, nodes.inline):
+                node.replace_self(nodes.inline(translated, translated, classes=node["classes"]))
+            else:
+                node["alt"] = translated
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("myst_nb")
     app.add_source_parser(TranslatedGlueParser, override=True)
-    app.connect("doctree-resolved", collect_glued_phrases)
-    app.add_post_transform(TranslatedGluedPhrases)
+    app.connect("doctree-resolved", collect_messages)
+    app.add_post_transform(TranslateMessages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
