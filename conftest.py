@@ -44,6 +44,9 @@ WORKER_CORE: int | None = None  # this worker's own core, when there is one per 
 ALL_CORES: set[int] = set()
 LOCK_PATH: Path | None = None
 HELD: dict[str, object] = {}  # the file whose lock this worker holds -> the open lock file
+ALONE_IN_SESSION = False  # whether this run has a file that runs alone (the CNN)
+FIRST_FILE = True  # this worker has not started a file yet
+ALONE_HEAD_START = 30.0  # seconds a worker's first file waits for the alone file to take its lock
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,8 +74,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if WORKER_CORE is None or LOCK_PATH is None or key in HELD:
         return
     import fcntl
+    import time
 
+    global FIRST_FILE
     share = _share(Path(key))
+    started = LOCK_PATH.with_suffix(".alone-started")
+    if FIRST_FILE and share != "alone" and ALONE_IN_SESSION:
+        # Both workers start at once: the other worker's first file is the one that runs alone,
+        # first in the running order. Let it take the lock first (it waits for the shared lock
+        # otherwise: once a whole notebook, 243 s in one timed run).
+        deadline = time.monotonic() + ALONE_HEAD_START
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    FIRST_FILE = False
     lock = open(LOCK_PATH, "a")  # noqa: SIM115 (held until the file's last item is torn down)
     # A turnstile in front of the lock, so that a file waiting to run alone is not starved by the
     # other worker's files taking the shared lock one after another: it holds the gate while it
@@ -81,6 +95,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if share == "alone":
             fcntl.flock(gate, fcntl.LOCK_EX)
             fcntl.flock(lock, fcntl.LOCK_EX)
+            started.touch()
         else:
             fcntl.flock(gate, fcntl.LOCK_SH)
             fcntl.flock(gate, fcntl.LOCK_UN)
@@ -105,6 +120,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     bottom in one worker."""
     from nbtools import running_order_key
 
+    global ALONE_IN_SESSION
+    ALONE_IN_SESSION = any(_share(p) == "alone" for p in {item.path for item in items})
     seconds = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     keys: dict[str, tuple[int, float]] = {}
 
