@@ -3,6 +3,10 @@
 1. Glued numbers inside translated paragraphs of notebooks (the main part of this docstring).
 2. Glued phrases: glued values that are words, not numbers.
 3. The diagrams' alt text (``sphinx.ext.graphviz``'s ``:alt:``), which screen readers read out.
+4. The part captions of the table of contents: ``sphinx-external-toc`` inserts the toctrees from
+   ``_toc.yml`` (a transform of priority 100) after Sphinx's ``Locale`` transform (priority 20) has
+   translated the page, so their captions, which the gettext builder does extract, stay English in
+   the sidebar. They are translated when the page has been read (:func:`translate_toc_captions`).
 
 For 2 and 3, the gettext builder adds the texts to the page's catalog, and a translated build
 replaces them by their translations from it (:func:`collect_messages`, :class:`TranslateMessages`).
@@ -61,6 +65,7 @@ from typing import Any
 
 from docutils import nodes
 from myst_nb.sphinx_ import Parser
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.builders.gettext import MsgOrigin
 from sphinx.locale import init as init_locale
@@ -138,12 +143,8 @@ class TranslateMessages(SphinxPostTransform):
     default_priority = 20
 
     def run(self, **kwargs: Any) -> None:
-        if (self.config.language or "en") == "en" or self.app.builder.name == "gettext":
-            return
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
-        if not has_catalog:
+        catalog = page_catalog(self.app, self.env.docname)
+        if catalog is None:
             return
         for node, text in extra_messages(self.document):
             translated = catalog.gettext(text)
@@ -153,9 +154,29 @@ class TranslateMessages(SphinxPostTransform):
                 node["alt"] = translated
 
 
+def page_catalog(app: Sphinx, docname: str) -> Any | None:
+    """The translations of ``docname``'s catalog in a translated build (None in English)."""
+    if (app.config.language or "en") == "en" or app.builder.name == "gettext":
+        return None
+    domain = docname_to_domain(docname, app.config.gettext_compact)
+    dirs = [path.join(app.srcdir, d) for d in app.config.locale_dirs]
+    catalog, has_catalog = init_locale(dirs, app.config.language, domain)
+    return catalog if has_catalog else None
+
+
+def translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
+    catalog = page_catalog(app, app.env.docname)
+    if catalog is None:
+        return
+    for node in doctree.findall(addnodes.toctree):
+        if node.get("caption"):
+            node["caption"] = catalog.gettext(node["caption"])
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("myst_nb")
     app.add_source_parser(TranslatedGlueParser, override=True)
     app.connect("doctree-resolved", collect_messages)
     app.add_post_transform(TranslateMessages)
+    app.connect("doctree-read", translate_toc_captions)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -175,7 +175,7 @@ def missing_terms(msgid: str, msgstr: str, terms: list[Term]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Exception_:
+class TermException:
     """A deliberate exception to the term check, with its reason."""
 
     term: str
@@ -184,7 +184,7 @@ class Exception_:
 
 
 def problems(
-    path: Path, terms: list[Term] | None = None, exceptions: list[Exception_] | None = None
+    path: Path, terms: list[Term] | None = None, exceptions: list[TermException] | None = None
 ) -> list[str]:
     """What is wrong with one catalog, one line per problem (an empty list: nothing)."""
     catalog = read_catalog(path)
@@ -230,7 +230,7 @@ def problems(
     return found
 
 
-def load_exceptions(path: Path) -> list[Exception_]:
+def load_exceptions(path: Path) -> list[TermException]:
     """The deliberate exceptions to the term check (a YAML list of term, message, reason)."""
     import yaml
 
@@ -239,5 +239,5 @@ def load_exceptions(path: Path) -> list[Exception_]:
     for row in rows:
         if not isinstance(row, dict) or not {"term", "message", "reason"} <= row.keys():
             raise ValueError(f"{path}: each exception needs term, message and reason, got {row!r}")
-        out.append(Exception_(str(row["term"]), str(row["message"]), str(row["reason"])))
+        out.append(TermException(str(row["term"]), str(row["message"]), str(row["reason"])))
     return out

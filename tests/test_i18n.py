@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from translation import (
     Term,
     glossary_terms,
@@ -261,6 +262,24 @@ def test_the_chinese_page_shows_the_english_pages_numbers(docname: str) -> None:
     assert not untranslated, f"headings left in English: {untranslated}"
     here, back = other_edition(docname, "en")[0], other_edition(docname, "zh_CN")[0]
     assert f'href="{here}"' in english and f'href="{back}"' in chinese
+
+
+@built
+def test_the_sidebar_shows_the_parts_in_chinese() -> None:
+    """The part captions of _toc.yml, inserted after Sphinx translates a page (i18n_messages)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    captions = [part["caption"] for part in toc["parts"]]
+    catalog = {
+        str(m.id): str(m.string)
+        for m in read_catalog(i18n.LOCALE_DIR / i18n.LANGUAGE / "LC_MESSAGES" / "intro.po")
+        if m.id
+    }
+    for page in ("intro", "chapters/mnist/cnn"):
+        shown = re.findall(
+            r'<span class="caption-text">([^<]*)</span>',
+            (HTML / "zh" / f"{page}.html").read_text(encoding="utf-8"),
+        )
+        assert shown == [html.escape(catalog[c], quote=False) for c in captions], shown
 
 
 def test_make_book_builds_the_chinese_edition() -> None:
