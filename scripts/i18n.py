@@ -70,8 +70,20 @@ def book_config(language: str | None) -> dict[str, Any]:
         gettext_compact=False, gettext_location=False, gettext_additional_targets=["image"]
     )
     if language is not None:
+        # The edition's own title (sidebar, browser tab): the translation of the intro's heading.
+        config["title"] = translated(config["title"], "intro")
         extra.update(language=language, locale_dirs=[str(LOCALE_DIR)], edition_prompts=PROMPTS)
     return config
+
+
+def translated(english: str, page: str) -> str:
+    """``english``'s translation in ``page``'s catalog (the English if there is none)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from translation import read_catalog
+
+    path = LOCALE_DIR / LANGUAGE / "LC_MESSAGES" / f"{page}.po"
+    found = {str(m.id): str(m.string) for m in read_catalog(path) if m.id} if path.exists() else {}
+    return found.get(english) or english
 
 
 def jupyter_book(config: dict[str, Any], name: str, *args: str) -> None:

@@ -265,8 +265,9 @@ def test_the_chinese_page_shows_the_english_pages_numbers(docname: str) -> None:
 
 
 @built
-def test_the_sidebar_shows_the_parts_in_chinese() -> None:
-    """The part captions of _toc.yml, inserted after Sphinx translates a page (i18n_messages)."""
+def test_the_sidebar_shows_the_parts_and_the_title_in_chinese() -> None:
+    """The part captions of _toc.yml, inserted after Sphinx translates a page (i18n_messages), and
+    the edition's title (scripts/i18n.py)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     captions = [part["caption"] for part in toc["parts"]]
     catalog = {
@@ -274,6 +275,10 @@ def test_the_sidebar_shows_the_parts_in_chinese() -> None:
         for m in read_catalog(i18n.LOCALE_DIR / i18n.LANGUAGE / "LC_MESSAGES" / "intro.po")
         if m.id
     }
+    title = yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
+    assert f"&#8212; {html.escape(catalog[title], quote=False)}</title>" in (
+        HTML / "zh" / "intro.html"
+    ).read_text(encoding="utf-8")
     for page in ("intro", "chapters/mnist/cnn"):
         shown = re.findall(
             r'<span class="caption-text">([^<]*)</span>',
