@@ -38,13 +38,12 @@ sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import i18n  # noqa: E402
-from i18n_messages import point_at  # noqa: E402
+from i18n_messages import STRAIGHT, WORD, point_at  # noqa: E402
 from language_switch import other_edition  # noqa: E402
 
 CATALOGS = i18n.catalogs()
 HTML = ROOT / "_build" / "html"
 PASTED = re.compile(r'<span class="pasted-text">(.*?)</span>', re.S)
-STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 HEADING = re.compile(r"<h([1-4])[^>]*>(.*?)</h\1>", re.S)
 
 
@@ -240,7 +239,7 @@ def test_the_chinese_page_shows_the_english_pages_numbers(docname: str) -> None:
 
     def shown(value: str) -> str:
         value = html.unescape(value).translate(STRAIGHT)
-        return catalog[value] if re.search(r"[A-Za-z]{2,}", value) else value
+        return catalog[value] if WORD.search(value) else value  # as i18n_messages decides
 
     english_values = Counter(shown(v) for v in PASTED.findall(english))
     chinese_values = Counter(html.unescape(v) for v in PASTED.findall(chinese))
