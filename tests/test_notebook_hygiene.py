@@ -5,6 +5,7 @@ These run on the stored notebooks, without executing them; nbval (``make test``)
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -256,3 +257,76 @@ def test_the_tensorflow_check_judges_real_cells(cells: list[str], problem: str |
     else:
         with pytest.raises(AssertionError, match=problem):
             check_tensorflow_is_asked_for(nb)
+
+
+# ------------------------------------------------------------------ bookkeeping out of sight
+
+HIDDEN_INPUT = {"remove-input", "hide-input", "hide-cell", "remove-cell"}
+
+
+def _bookkeeping(node: ast.stmt) -> bool:
+    """A top-level statement that records or checks rather than teaches: a ``glue(...)`` or
+    ``report(...)`` call, an ``assert``, or a loop that records (glue or report) and does nothing
+    else than name values for it. A loop of checks alone can be the lesson (a worked example's
+    gradients, checked), so it may stay in sight."""
+    if isinstance(node, ast.Assert):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return getattr(node.value.func, "id", None) in ("glue", "report")
+    if isinstance(node, ast.For):
+        records = any(
+            isinstance(b, ast.Expr) and isinstance(b.value, ast.Call) and _bookkeeping(b)
+            for b in node.body
+        )
+        naming = all(
+            _bookkeeping(b)
+            or (isinstance(b, ast.Assign) and all(isinstance(t, ast.Name) for t in b.targets))
+            for b in node.body
+        )
+        return records and naming
+    return False
+
+
+def visible_bookkeeping(nb: nbformat.NotebookNode) -> list[str]:
+    """The bookkeeping statements of the code cells whose input the page shows."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or HIDDEN_INPUT & set(cell.metadata.get("tags", [])):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: nothing to judge
+            continue
+        found += [
+            f"cell {index}: {ast.get_source_segment(cell.source, node).splitlines()[0]}"
+            for node in tree.body
+            if _bookkeeping(node)
+        ]
+    return found
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=IDS)
+def test_bookkeeping_is_out_of_the_readers_way(path: Path) -> None:
+    """``glue``, result records and threshold ``assert``s run in a cell of their own, tagged
+    ``remove-input``, right after the cell whose results they record: nbval still runs and
+    compares it, and the page shows only the code it teaches. (An assert inside a loop that is
+    part of the lesson, such as a worked example's check, stays where it is.)"""
+    found = visible_bookkeeping(load(path))
+    assert not found, (
+        "move these into a cell tagged remove-input after the cell that computes them:\n  "
+        + "\n  ".join(found)
+    )
+
+
+def test_the_bookkeeping_check_sees_bookkeeping() -> None:
+    shown = nbformat.v4.new_code_cell(
+        'acc = 0.9\nprint(acc)\nglue("acc", acc, display=False)\nassert acc > 0.5\n'
+        'for k in ("a",):\n    glue(k, 1, display=False)\nfor k in ("a",):\n    print(k)'
+    )
+    hidden = nbformat.v4.new_code_cell('glue("acc", 1)', metadata={"tags": ["remove-input"]})
+    found = visible_bookkeeping(nbformat.v4.new_notebook(cells=[shown, hidden]))
+    assert found == [
+        'cell 0: glue("acc", acc, display=False)',
+        "cell 0: assert acc > 0.5",
+        'cell 0: for k in ("a",):',
+    ]
