@@ -33,6 +33,7 @@ Usage::
     python scripts/colab_check.py                      # every notebook of _toc.yml
     python scripts/colab_check.py --notebook chapters/mnist/mnist_data.ipynb [--notebook ...]
     python scripts/colab_check.py --jobs 1             # one at a time
+    python scripts/colab_check.py --except chapters/mnist/cnn.ipynb  # all but these (CI's pass b)
     python scripts/colab_check.py --build-only         # just build (or find) the environments
 """
 
@@ -125,6 +126,24 @@ def not_for_colab() -> dict[str, str]:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     names = config.get("sphinx", {}).get("config", {}).get("no_launch_buttons", [])
     return {f"{name}.ipynb": "no Colab button (_config.yml no_launch_buttons)" for name in names}
+
+
+def left_out(excepted: list[Path], selected: list[Path]) -> dict[str, str]:
+    """The notebooks ``--except`` leaves out of this run, each with the reason the summary shows.
+
+    Raises:
+        ValueError: a path that is not one of the notebooks this run would take (a typo, or a
+            notebook renamed since the list was written), so that no notebook drops out of the
+            check unnoticed.
+    """
+    names = {display_name(p.resolve()) for p in selected}
+    unknown = [str(p) for p in excepted if display_name(p.resolve()) not in names]
+    if unknown:
+        raise ValueError(
+            f"--except names {unknown}, which this run would not take anyway: give the path of a "
+            "notebook of _toc.yml from the repository root, such as chapters/mnist/cnn.ipynb"
+        )
+    return {display_name(p.resolve()): "left out of this run (--except)" for p in excepted}
 
 
 # ----------------------------------------------------------------------------- the environment
@@ -553,6 +572,14 @@ def closing_line(results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebook", action="append", type=Path, default=[], help="run only these")
+    parser.add_argument(
+        "--except",
+        dest="excepted",
+        action="append",
+        type=Path,
+        default=[],
+        help="leave these out (reported as not run); CI's list is COLAB_CI_EXCEPT in the Makefile",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run side by side")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     parser.add_argument("--keep", action="store_true", help="keep every executed notebook's folder")
@@ -567,6 +594,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if args.worker_env:
         return worker(args)
+    try:  # a mistyped --except fails here, before any environment is built
+        left_out(args.excepted, [p.resolve() for p in args.notebook] or notebooks())
+    except ValueError as err:
+        parser.error(str(err))
 
     start = time.perf_counter()
     # One run at a time on this machine: runs share the environments, and each one resets them.
@@ -601,7 +632,7 @@ def run(args: argparse.Namespace, start: float) -> int:
         return 0
     chosen = [p.resolve() for p in args.notebook]
     selected = chosen or notebooks()
-    skip = not_for_colab()
+    skip = not_for_colab() | left_out(args.excepted, selected)
     results: dict[str, Result] = {}
     todo = []
     for path in selected:

@@ -222,6 +222,32 @@ def test_built_page_has_a_colab_button_unless_not_for_colab(path: Path) -> None:
         assert links == [colab_url(rel)], f"{rel}: {links}"
 
 
+def test_except_leaves_out_the_named_notebooks_and_refuses_unknown_ones() -> None:
+    every = notebooks()
+    cnn = ROOT / "chapters" / "mnist" / "cnn.ipynb"
+    assert colab_check.left_out([cnn], every) == {
+        "chapters/mnist/cnn.ipynb": "left out of this run (--except)"
+    }
+    assert colab_check.left_out([], every) == {}
+    with pytest.raises(ValueError, match="chapters/mnist/cnn.ipynb"):  # the fix names a real path
+        colab_check.left_out([ROOT / "chapters" / "mnist" / "cnn_typo.ipynb"], every)
+    with pytest.raises(ValueError, match="would not take"):  # not among the --notebook ones
+        colab_check.left_out([cnn], [ROOT / "chapters" / "mnist" / "baseline.ipynb"])
+
+
+def test_ci_leaves_out_only_notebooks_that_exist() -> None:
+    """CI's pass (b) runs every notebook but COLAB_CI_EXCEPT (Makefile): each name there must be
+    a notebook of the book, or a renamed notebook would drop out of pass (b) unnoticed."""
+    makefile = (ROOT / "Makefile").read_text()
+    found = re.search(r"^COLAB_CI_EXCEPT\s*:=((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
+    assert found, "the Makefile no longer defines COLAB_CI_EXCEPT"
+    names = found.group(1).replace("\\\n", " ").split()
+    assert names, "COLAB_CI_EXCEPT is empty: then drop --except from the colab-ci target"
+    book = {q.relative_to(ROOT).as_posix() for q in notebooks()}
+    assert set(names) <= book, set(names) - book
+    assert colab_check.left_out([ROOT / n for n in names], notebooks())  # accepted by the script
+
+
 # ----------------------------------------------------------------------------- the script itself
 
 
