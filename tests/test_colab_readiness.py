@@ -237,7 +237,8 @@ def test_except_leaves_out_the_named_notebooks_and_refuses_unknown_ones() -> Non
 
 def test_ci_leaves_out_only_notebooks_that_exist() -> None:
     """CI's pass (b) runs every notebook but COLAB_CI_EXCEPT (Makefile): each name there must be
-    a notebook of the book, or a renamed notebook would drop out of pass (b) unnoticed."""
+    a notebook of the book. A stale name (a notebook renamed or removed) is caught here, before
+    `make colab-ci` stops on it in CI."""
     makefile = (ROOT / "Makefile").read_text()
     found = re.search(r"^COLAB_CI_EXCEPT\s*:=((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
     assert found, "the Makefile no longer defines COLAB_CI_EXCEPT"
