@@ -2,7 +2,8 @@
 
 1. Glued numbers inside translated paragraphs of notebooks (the main part of this docstring).
 2. Glued phrases: glued values that are words, not numbers.
-3. The diagrams' alt text (``sphinx.ext.graphviz``'s ``:alt:``), which screen readers read out.
+3. The diagrams: their alt text (``sphinx.ext.graphviz``'s ``:alt:``), which screen readers read
+   out, and the labels drawn inside them, from their DOT source.
 4. The part captions of the table of contents: ``sphinx-external-toc`` inserts the toctrees from
    ``_toc.yml`` (a transform of priority 100) after Sphinx's ``Locale`` transform (priority 20) has
    translated the page, so their captions, which the gettext builder does extract, stay English in
@@ -51,14 +52,19 @@ notebook, keep the renderer, or apply this same rewrite.
 paragraphs. Every glued value that holds words becomes a message of the page that shows it, and is
 replaced after MyST-NB has resolved the references. Numbers are never touched.
 
-**3. Diagram alt text.** A ``graphviz`` node keeps its ``:alt:`` in an attribute, which Sphinx's
-message extraction does not visit. (The labels drawn inside the diagrams come from the DOT source
-and stay in English.)
+**3. Diagrams: their alt text and their labels.** A ``graphviz`` node keeps its ``:alt:`` in an
+attribute and its DOT source in another, neither of which Sphinx's message extraction visits. The
+alt text is one message. In the DOT source, every ``label`` that holds words is one (each cell of
+an HTML-like table separately), so the Chinese edition draws the same diagrams with Chinese labels
+(:func:`diagram_messages`, :func:`translate_diagram`). A label's HTML-like markup (``<b>``,
+``<br/>``, ``<font ...>``) is part of its message, and ``scripts/translation.py`` checks that a
+translation keeps it, and keeps its numbers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from os import path
 from pathlib import PurePosixPath
 from typing import Any
@@ -111,9 +117,85 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
+# A DOT label: label="..." (group 1, with backslash escapes) or label=<...> (HTML-like, whose
+# balanced angle brackets _html_end finds). xlabel, headlabel and taillabel are not matched.
+DOT_LABEL = re.compile(r'(?<![\w-])label\s*=\s*(?:"((?:[^"\\]|\\.)*)"|<)')
+# The structure of an HTML-like table: each cell's text is a message of its own.
+TABLE_TAG = re.compile(r"</?(?:table|tr|td)\b[^>]*>", re.IGNORECASE)
+MARKUP = re.compile(r"<[^<>]*>|&#?\w+;")
+LABEL_WORD = re.compile(r"[a-z]{2,}")  # "no", "head", "softmax"; not "PV", "x₁" or "T × d"
+
+
+def _html_end(code: str, start: int) -> int:
+    """The index of the ``>`` that closes the HTML-like label whose text begins at ``start``."""
+    depth = 1
+    for i in range(start, len(code)):
+        depth += {"<": 1, ">": -1}.get(code[i], 0)
+        if depth == 0:
+            return i
+    raise ValueError(
+        f"an HTML-like DOT label opened before {code[start : start + 40]!r} never closes"
+    )
+
+
+def diagram_spans(code: str) -> list[tuple[int, int, str, bool]]:
+    """The translatable texts of a diagram's DOT source, as (start, end, message, quoted): each
+    label that holds a word, or each cell of a table label that does. In a quoted label's message,
+    ``\\n`` and ``\\"`` are a newline and a quote (other escapes stay as written). The spaces around a
+    text, which only pad it, are left out of its message and kept in place."""
+    spans: list[tuple[int, int, str, bool]] = []
+    for match in DOT_LABEL.finditer(code):
+        quoted = match.group(1) is not None
+        if quoted:
+            pieces = [match.span(1)]
+        else:
+            start, end = match.end(), _html_end(code, match.end())
+            cuts = [
+                start,
+                *(i for m in TABLE_TAG.finditer(code, start, end) for i in m.span()),
+                end,
+            ]
+            pieces = list(zip(cuts[::2], cuts[1::2], strict=True))
+        for start, end in pieces:
+            text = code[start:end]
+            start, end = (
+                start + len(text) - len(text.lstrip()),
+                end - len(text) + len(text.rstrip()),
+            )
+            text = code[start:end]
+            if text and LABEL_WORD.search(MARKUP.sub(" ", text)):
+                spans.append((start, end, _unescape(text) if quoted else text, quoted))
+    return spans
+
+
+QUOTED_ESCAPE = re.compile(r'\\([n"])')
+
+
+def _unescape(text: str) -> str:
+    return QUOTED_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+
+
+def _escape(text: str) -> str:
+    return text.replace('"', '\\"').replace("\n", "\\n")
+
+
+def diagram_messages(code: str) -> list[str]:
+    """The messages of a diagram's DOT source (see :func:`diagram_spans`)."""
+    return [message for _, _, message, _ in diagram_spans(code)]
+
+
+def translate_diagram(code: str, gettext: Callable[[str], str]) -> str:
+    """``code`` with each of its messages replaced by ``gettext(message)`` (escaped again in a
+    quoted label). A message without a translation comes back as it is."""
+    for start, end, message, quoted in reversed(diagram_spans(code)):
+        translated = gettext(message)
+        code = code[:start] + (_escape(translated) if quoted else translated) + code[end:]
+    return code
+
+
 def extra_messages(doctree: nodes.Node) -> list[tuple[nodes.Element, str]]:
-    """The texts of a page that Sphinx does not extract: glued values that hold words (not only
-    digits, signs and units) and diagrams' alt text, each with its node."""
+    """The texts of a page that Sphinx does not extract, each with its node: glued values that
+    hold words (not only digits, signs and units), diagrams' alt text and diagrams' labels."""
     from sphinx.ext.graphviz import graphviz
 
     found: list[tuple[nodes.Element, str]] = []
@@ -123,6 +205,7 @@ def extra_messages(doctree: nodes.Node) -> list[tuple[nodes.Element, str]]:
     for node in doctree.findall(graphviz):
         if node.get("alt"):
             found.append((node, node["alt"]))
+        found.extend((node, message) for message in diagram_messages(node.get("code", "")))
     return found
 
 
@@ -146,12 +229,16 @@ class TranslateMessages(SphinxPostTransform):
         catalog = page_catalog(self.app, self.env.docname)
         if catalog is None:
             return
+        from sphinx.ext.graphviz import graphviz
+
         for node, text in extra_messages(self.document):
-            translated = catalog.gettext(text)
             if isinstance(node, nodes.inline):
+                translated = catalog.gettext(text)
                 node.replace_self(nodes.inline(translated, translated, classes=node["classes"]))
-            else:
-                node["alt"] = translated
+        for node in self.document.findall(graphviz):
+            if node.get("alt"):
+                node["alt"] = catalog.gettext(node["alt"])
+            node["code"] = translate_diagram(node.get("code", ""), catalog.gettext)
 
 
 def page_catalog(app: Sphinx, docname: str) -> Any | None:

@@ -10,7 +10,8 @@ the build resolves or a reader runs, exactly:
   by kind and count, which Sphinx needs to carry the links over (it warns, and the ``-W`` build
   fails, when the counts differ); a ``{term}`` may show Chinese text (``{term}`过拟合 <overfitting>```);
 * citations, math (``$...$``) and inline code, unchanged;
-* link targets (``[text](target)``), with the text translated.
+* link targets (``[text](target)``), with the text translated;
+* in a diagram's label, its HTML-like markup (line breaks aside) and its numbers.
 
 It also checks the book's terminology: the glossary (``chapters/references/glossary.md``) is the
 term base, and a paragraph whose English uses a glossary term must use that term's Chinese form.
@@ -45,6 +46,23 @@ VERBATIM_ROLES = {
     "runtime",
     "math",
 }
+
+
+# The HTML-like markup of a diagram's label (``_ext/i18n_messages.py`` makes each label a message):
+# a translation keeps every tag but the line breaks, which it may move, and every number the
+# diagram shows.
+LABEL_TAG = re.compile(r"</?(?:b|i|u|s|font|sub|sup)\b[^<>]*>|<br\b[^<>]*>", re.IGNORECASE)
+NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?")
+
+
+def label_markup(text: str) -> Counter[str]:
+    """The tags of a diagram label's HTML-like markup, line breaks left out."""
+    return Counter(t for t in LABEL_TAG.findall(text) if not t.lower().startswith("<br"))
+
+
+def label_numbers(text: str) -> Counter[str]:
+    """The numbers a diagram label shows (not those inside its tags, such as a font size)."""
+    return Counter(NUMBER.findall(LABEL_TAG.sub(" ", text)))
 
 
 def read_catalog(path: Path) -> Catalog:
@@ -144,6 +162,7 @@ def _english_prose(text: str) -> str:
     text = MATH.sub(" ", text)
     text = CODE.sub(" ", text)
     text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = LABEL_TAG.sub(" ", text)  # a diagram label's markup
     return re.sub(r"https?://\S+", " ", text)
 
 
@@ -201,12 +220,15 @@ def problems(
         if not msgstr.strip():
             found.append(f"{where}: not translated")
             continue
-        for name, check in (
+        checks = [
             ("roles", roles),
             ("math", maths),
             ("inline code", code_spans),
             ("link targets", link_targets),
-        ):
+        ]
+        if LABEL_TAG.search(msgid):  # a diagram's label
+            checks += [("diagram markup", label_markup), ("diagram numbers", label_numbers)]
+        for name, check in checks:
             if check(msgid) != check(msgstr):
                 lost, added = check(msgid) - check(msgstr), check(msgstr) - check(msgid)
                 found.append(f"{where}: {name} differ: missing {dict(lost)}, extra {dict(added)}")

@@ -9,6 +9,8 @@ English, and the built edition shows every glued number the English shows.
   (``scripts/translation.py``; deliberate exceptions in ``locale/zh_CN/term_exceptions.yml``).
 - The built site (``make book``): every English page has its Chinese page, with the same glued
   values, linked both ways. The browser tests open the Chinese pages too (``test_browser.py``).
+- The diagrams of the Chinese pages draw Chinese labels: each label of a diagram's DOT source is a
+  message of its page's catalog, like the alt text.
 - The two extensions behind it, ``_ext/i18n_messages.py`` and ``_ext/language_switch.py``, on examples
   worked by hand.
 """
@@ -38,7 +40,13 @@ sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import i18n  # noqa: E402
-from i18n_messages import STRAIGHT, WORD, point_at  # noqa: E402
+from i18n_messages import (  # noqa: E402
+    STRAIGHT,
+    WORD,
+    diagram_messages,
+    point_at,
+    translate_diagram,
+)
 from language_switch import other_edition  # noqa: E402
 
 CATALOGS = i18n.catalogs()
@@ -143,6 +151,70 @@ def test_the_checks_catch_a_lost_number_a_lost_link_and_a_wrong_term(tmp_path: P
     assert about("Empty") == ["not translated"]
     assert about("Changed.'") == [] and sum("fuzzy" in f for f in found) == 1
     assert len(found) == 6, found
+
+
+def test_the_checks_catch_a_diagram_label_that_lost_its_markup_or_a_number(tmp_path: Path) -> None:
+    english = '<b>hidden unit 2</b><br/><font color="#1f5fa8">z = 0.75</font>'
+    rows = {
+        "Good": '<b>隐藏单元 2</b><br/><font color="#1f5fa8">z = 0.75</font>',
+        "Moved": '<b>隐藏单元 2</b><font color="#1f5fa8"><br/>z = 0.75<br/></font>',
+        "Lost font": "<b>隐藏单元 2</b><br/>z = 0.75",
+        "Number": '<b>隐藏单元 2</b><br/><font color="#1f5fa8">z = 0.57</font>',
+    }
+    catalog = tmp_path / "page.po"
+    catalog.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        + "".join(
+            f'msgid "{name} {english}"\nmsgstr "{name} {text}"\n\n'.replace('="#', '=\\"#').replace(
+                'f">', 'f\\">'
+            )
+            for name, text in rows.items()
+        ),
+        encoding="utf-8",
+    )
+    found = [re.match(r"page\.po: '(\w+).*: (diagram \w+) differ", f) for f in problems(catalog)]
+    # a translation may move or add line breaks, but not drop a tag or change a number
+    assert [m.groups() if m else None for m in found] == [
+        ("Lost", "diagram markup"),
+        ("Number", "diagram numbers"),
+    ]
+
+
+# A diagram as the pages write one: quoted labels with escapes and padding, HTML-like labels, a
+# table label, and labels without a word to translate.
+DOT = """digraph g {
+  a [label="good enough\\non \\"dev\\"?", shape=diamond];
+  b [label=<<b>ship</b>&#160;the cheapest<br/><font point-size="10">rung 2</font>>];
+  c [label=<
+    <TABLE BORDER="0"><TR><TD COLSPAN="2"><B>filter</B> (3 × 3)</TD></TR>
+    <TR><TD>−1</TD><TD>1</TD></TR></TABLE>>];
+  d [label="W₁x + b₁"]; e [label="QKᵀ"];
+  a -> b [label=" no"];
+}"""
+
+
+def test_each_label_of_a_diagram_that_holds_words_is_a_message() -> None:
+    assert diagram_messages(DOT) == [
+        'good enough\non "dev"?',
+        '<b>ship</b>&#160;the cheapest<br/><font point-size="10">rung 2</font>',
+        "<B>filter</B> (3 × 3)",
+        "no",
+    ]
+
+
+def test_a_translated_diagram_keeps_its_escapes_padding_and_structure() -> None:
+    chinese = {
+        'good enough\non "dev"?': '在"开发集"上\n够好吗？',
+        "<B>filter</B> (3 × 3)": "<B>滤波器</B> (3 × 3)",
+        "no": "否",
+    }
+    translated = translate_diagram(DOT, lambda message: chinese.get(message, message))
+    assert translated == (
+        DOT.replace('"good enough\\non \\"dev\\"?"', '"在\\"开发集\\"上\\n够好吗？"')
+        .replace("<B>filter</B>", "<B>滤波器</B>")
+        .replace('" no"', '" 否"')
+    )
+    assert translate_diagram(DOT, lambda message: message) == DOT
 
 
 def test_roles_keep_keys_of_numbers_but_not_the_text_of_links() -> None:
@@ -296,3 +368,37 @@ def test_the_build_is_not_an_execution() -> None:
     config = i18n.book_config(i18n.LANGUAGE)
     assert config["execute"]["execute_notebooks"] == "off"
     assert config["sphinx"]["config"]["language"] == "zh_CN"
+
+
+OBJECT_SVG = re.compile(r'<object [^>]*data="([^"]+\.svg)"')
+SVG_TEXT = re.compile(r"<text[^>]*>([^<]*)</text>")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english_lines(svg: Path) -> list[str]:
+    """The lines of text a diagram draws that read as English: two or more words of three or more
+    letters, no Chinese, and not a code name (``token_embedding``, ``block{i}_ln1``)."""
+    texts = [html.unescape(t) for t in SVG_TEXT.findall(svg.read_text(encoding="utf-8"))]
+    return [
+        t
+        for t in texts
+        if len(re.findall(r"[a-z]{3,}", t)) >= 2 and not CJK.search(t) and not re.search(r"[_{]", t)
+    ]
+
+
+@built
+@pytest.mark.parametrize(
+    "docname", ["chapters/prompting/index", "chapters/roadmap/index", "chapters/tiny_gpt/index"]
+)
+def test_the_chinese_diagrams_draw_chinese_labels(docname: str) -> None:
+    """The same diagrams in both editions; the English labels are translated in the Chinese one."""
+
+    def diagrams(page: Path) -> list[Path]:
+        return [page.parent / d for d in OBJECT_SVG.findall(page.read_text(encoding="utf-8"))]
+
+    english, chinese = diagrams(HTML / f"{docname}.html"), diagrams(HTML / "zh" / f"{docname}.html")
+    assert english and len(chinese) == len(english)
+    assert all(english_lines(svg) for svg in english)  # the check finds English where there is some
+    for svg in chinese:
+        assert not english_lines(svg), f"{svg.name} draws English labels: {english_lines(svg)}"
+        assert CJK.search(svg.read_text(encoding="utf-8"))
