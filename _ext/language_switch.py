@@ -30,7 +30,7 @@ LOGGER = logging.getLogger(__name__)
 # MyST-NB replaces {type} in a folded cell's prompt by what the fold hides, from the cell's tag.
 FOLDED = {"tag_hide-input": "source", "tag_hide-output": "outputs", "tag_hide-cell": "content"}
 
-EDITION_DIR = "zh"  # the Chinese edition's folder under the site's root (scripts/i18n.py)
+EDITION_DIR = "zh"  # the Chinese edition's folder under the site's root; scripts/i18n.py reads it
 
 
 def other_edition(pagename: str, language: str | None) -> tuple[str, str, str]:

@@ -33,7 +33,10 @@ WORK = ROOT / "build" / "i18n"
 POT_DIR = WORK / "pot" / "_build" / "gettext"
 GLOSSARY = ROOT / "chapters" / "references" / "glossary.md"
 TERM_EXCEPTIONS = LOCALE_DIR / LANGUAGE / "term_exceptions.yml"
-EDITION_DIR = "zh"  # the Chinese edition's folder under the English site's root
+sys.path.insert(0, str(ROOT / "_ext"))
+# the Chinese edition's folder under the English site's root, named once, where its links are made
+from language_switch import EDITION_DIR  # noqa: E402
+
 # The prompts of folded code cells, which come from MyST-NB's configuration and the set-up cell's
 # metadata (scripts/nbtools.py), not from the text, so no catalog holds them
 # (_ext/language_switch.py applies them; one missing fails the build).
@@ -152,13 +155,20 @@ def build(site: Path = ROOT / "_build" / "html") -> Path:
     """Build the Chinese edition (warnings are errors, as in the English build) into site/zh."""
     if not (site / "index.html").exists():
         sys.exit(f"{site} holds no English book: run `make book` first")
-    shutil.rmtree(WORK / "zh", ignore_errors=True)
+    shutil.rmtree(WORK / EDITION_DIR, ignore_errors=True)
     jupyter_book(
-        book_config(LANGUAGE), "zh", "--builder", "html", "-W", "-n", "--keep-going", "--quiet"
+        book_config(LANGUAGE),
+        EDITION_DIR,
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+        "--quiet",
     )
     target = site / EDITION_DIR
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(WORK / "zh" / "_build" / "html", target)
+    shutil.copytree(WORK / EDITION_DIR / "_build" / "html", target)
     return target
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from i18n import EDITION_DIR
 from nbtools import ROOT, colab_url, toc_files
 from test_diagrams import EXPECTED as DIAGRAMS  # page -> how many Graphviz diagrams it has
 
@@ -29,7 +30,7 @@ HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SKIP = {"genindex.html", "search.html", "index.html"}  # index.html only redirects to intro.html
-EDITION = "zh"  # the Chinese edition's folder (scripts/i18n.py build)
+EDITION = EDITION_DIR  # the Chinese edition's folder (scripts/i18n.py build)
 PAGES = (
     sorted(
         p.relative_to(HTML).as_posix()

@@ -51,6 +51,7 @@ from language_switch import other_edition  # noqa: E402
 
 CATALOGS = i18n.catalogs()
 HTML = ROOT / "_build" / "html"
+EDITION = HTML / i18n.EDITION_DIR  # the built Chinese edition
 PASTED = re.compile(r'<span class="pasted-text">(.*?)</span>', re.S)
 HEADING = re.compile(r"<h([1-4])[^>]*>(.*?)</h\1>", re.S)
 
@@ -289,7 +290,7 @@ def test_each_page_links_to_its_counterpart(pagename, language, expected) -> Non
 # --- the built Chinese edition ----------------------------------------------------------------
 
 built = pytest.mark.skipif(
-    not (HTML / "zh" / "intro.html").exists(), reason="needs both editions built (make book)"
+    not (EDITION / "intro.html").exists(), reason="needs both editions built (make book)"
 )
 
 
@@ -297,7 +298,7 @@ built = pytest.mark.skipif(
 @pytest.mark.parametrize("docname", toc_pages())
 def test_the_chinese_page_shows_the_english_pages_numbers(docname: str) -> None:
     english = (HTML / f"{docname}.html").read_text(encoding="utf-8")
-    chinese = (HTML / "zh" / f"{docname}.html").read_text(encoding="utf-8")
+    chinese = (EDITION / f"{docname}.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN"' in chinese
 
     # Numbers show as they are; a glued phrase (words, not a number) shows its translation from
@@ -348,12 +349,12 @@ def test_the_sidebar_shows_the_parts_and_the_title_in_chinese() -> None:
     }
     title = yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
     assert f"&#8212; {html.escape(catalog[title], quote=False)}</title>" in (
-        HTML / "zh" / "intro.html"
+        EDITION / "intro.html"
     ).read_text(encoding="utf-8")
     for page in ("intro", "chapters/mnist/cnn"):
         shown = re.findall(
             r'<span class="caption-text">([^<]*)</span>',
-            (HTML / "zh" / f"{page}.html").read_text(encoding="utf-8"),
+            (EDITION / f"{page}.html").read_text(encoding="utf-8"),
         )
         assert shown == [html.escape(catalog[c], quote=False) for c in captions], shown
 
@@ -396,7 +397,7 @@ def test_the_chinese_diagrams_draw_chinese_labels(docname: str) -> None:
     def diagrams(page: Path) -> list[Path]:
         return [page.parent / d for d in OBJECT_SVG.findall(page.read_text(encoding="utf-8"))]
 
-    english, chinese = diagrams(HTML / f"{docname}.html"), diagrams(HTML / "zh" / f"{docname}.html")
+    english, chinese = diagrams(HTML / f"{docname}.html"), diagrams(EDITION / f"{docname}.html")
     assert english and len(chinese) == len(english)
     assert all(english_lines(svg) for svg in english)  # the check finds English where there is some
     for svg in chinese:
