@@ -4,7 +4,15 @@
 2. Glued phrases: glued values that are words, not numbers.
 3. The diagrams: their alt text (``sphinx.ext.graphviz``'s ``:alt:``), which screen readers read
    out, and the labels drawn inside them, from their DOT source.
-4. The part captions of the table of contents: ``sphinx-external-toc`` inserts the toctrees from
+4. The exercises' titles: ``sphinx-exercise`` makes the title given after ``{exercise}`` a node
+   without a source, and Sphinx neither extracts nor translates a text without one, so the Chinese
+   pages showed "练习 10 (A sixth queue)". :class:`MarkExerciseTitles` gives each title its
+   exercise's source, line and text before Sphinx's ``Locale`` transform runs, which then
+   translates it like any heading. The gettext builder reads the pages after sphinx-exercise has
+   replaced the title node, so the title is also kept on the exercise node, for extraction. A
+   solution's title repeats its exercise's, from a copy made before translation, which
+   :class:`ShareTranslatedExerciseTitles` updates.
+5. The part captions of the table of contents: ``sphinx-external-toc`` inserts the toctrees from
    ``_toc.yml`` (a transform of priority 100) after Sphinx's ``Locale`` transform (priority 20) has
    translated the page, so their captions, which the gettext builder does extract, stay English in
    the sidebar. They are translated when the page has been read (:func:`translate_toc_captions`).
@@ -75,6 +83,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.builders.gettext import MsgOrigin
 from sphinx.locale import init as init_locale
+from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.i18n import docname_to_domain
 
@@ -195,7 +204,8 @@ def translate_diagram(code: str, gettext: Callable[[str], str]) -> str:
 
 def extra_messages(doctree: nodes.Node) -> list[tuple[nodes.Element, str]]:
     """The texts of a page that Sphinx does not extract, each with its node: glued values that
-    hold words (not only digits, signs and units), diagrams' alt text and diagrams' labels."""
+    hold words (not only digits, signs and units), diagrams' alt text and labels, and exercises'
+    titles (which Sphinx itself translates, once they are messages: :class:`MarkExerciseTitles`)."""
     from sphinx.ext.graphviz import graphviz
 
     found: list[tuple[nodes.Element, str]] = []
@@ -206,6 +216,9 @@ def extra_messages(doctree: nodes.Node) -> list[tuple[nodes.Element, str]]:
         if node.get("alt"):
             found.append((node, node["alt"]))
         found.extend((node, message) for message in diagram_messages(node.get("code", "")))
+    for node in doctree.findall(nodes.Element):
+        if node.get(EXERCISE_TITLE):
+            found.append((node, node[EXERCISE_TITLE]))
     return found
 
 
@@ -260,10 +273,59 @@ def translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
             node["caption"] = catalog.gettext(node["caption"])
 
 
+EXERCISE_TITLE = "i18n_title"  # an exercise node's attribute: its title, as a message
+
+
+class MarkExerciseTitles(SphinxTransform):
+    """Make the exercises' titles translatable (point 4 above): a text element is a message only
+    when it has a source and a raw source (``sphinx.util.nodes.is_translatable``)."""
+
+    default_priority = 10  # before sphinx.transforms.i18n.Locale (20), which translates them
+
+    def apply(self, **kwargs: Any) -> None:
+        from sphinx_exercise.nodes import exercise_subtitle
+
+        for node in self.document.findall(exercise_subtitle):
+            exercise = node.parent.parent if node.parent is not None else None
+            node.source = (
+                node.source
+                or getattr(exercise, "source", None)
+                or self.env.doc2path(self.env.docname)
+            )
+            node.line = node.line or getattr(exercise, "line", None) or 0
+            node.rawsource = node.rawsource or node.astext()
+            if exercise is not None:  # for the gettext builder: sphinx-exercise's post-transform
+                exercise[EXERCISE_TITLE] = node.rawsource  # replaces the title node later
+
+
+class ShareTranslatedExerciseTitles(SphinxTransform):
+    """A solution's title names its exercise ("解答 练习 10 (...)") from the copy of the exercise
+    that sphinx-exercise keeps in its registry, made before any translation: give that copy the
+    translated title."""
+
+    default_priority = 25  # after sphinx.transforms.i18n.Locale (20)
+
+    def apply(self, **kwargs: Any) -> None:
+        from sphinx_exercise.nodes import exercise_subtitle
+
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        for node in self.document.findall(exercise_subtitle):
+            entry = registry.get(node.parent.parent.get("label")) if node.parent else None
+            if entry is None:
+                continue
+            title = entry["node"].children[0]
+            for i, child in enumerate(title.children):
+                if isinstance(child, exercise_subtitle):
+                    title.children[i] = node.deepcopy()
+                    title.children[i].parent = title
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("myst_nb")
     app.add_source_parser(TranslatedGlueParser, override=True)
     app.connect("doctree-resolved", collect_messages)
     app.add_post_transform(TranslateMessages)
+    app.add_transform(MarkExerciseTitles)
+    app.add_transform(ShareTranslatedExerciseTitles)
     app.connect("doctree-read", translate_toc_captions)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -403,3 +403,25 @@ def test_the_chinese_diagrams_draw_chinese_labels(docname: str) -> None:
     for svg in chinese:
         assert not english_lines(svg), f"{svg.name} draws English labels: {english_lines(svg)}"
         assert CJK.search(svg.read_text(encoding="utf-8"))
+
+
+EXERCISE_TITLE = re.compile(
+    r'<span class="caption-number">(?:Exercise|练习) (\d+) </span> \(([^<]*)\)'  # the exercise
+    r'|href="#[^"]*"> (?:Exercise|练习) (\d+) \(([^<]*)\)'  # its solution's title
+)
+
+
+@built
+@pytest.mark.parametrize("docname", [p for p in toc_pages() if p.endswith("/index")])
+def test_the_chinese_exercises_and_solutions_have_chinese_titles(docname: str) -> None:
+    """sphinx-exercise's titles are messages too (i18n_messages.MarkExerciseTitles), also where a
+    solution repeats its exercise's title (ShareTranslatedExerciseTitles)."""
+
+    def titles(page: Path) -> list[tuple[str, str]]:
+        found = EXERCISE_TITLE.findall(html.unescape(page.read_text(encoding="utf-8")))
+        return [(a or c, b or d) for a, b, c, d in found]
+
+    english, chinese = titles(HTML / f"{docname}.html"), titles(EDITION / f"{docname}.html")
+    assert [n for n, _ in chinese] == [n for n, _ in english]
+    for (number, title), (_, translated) in zip(english, chinese, strict=True):
+        assert CJK.search(translated), f"exercise {number}: {title!r} shown in English"
