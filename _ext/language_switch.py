@@ -10,11 +10,12 @@ link is a relative path that needs no server:
 The link opens each page's article, and the page's head carries the matching
 ``<link rel="alternate" hreflang>`` for search engines.
 
-It also translates the one piece of page furniture that the catalogs cannot reach: the prompts of
-folded code cells ("Show code cell source", the set-up cell's line), which MyST-NB takes from
-its configuration and the cells' metadata, not from the text. ``edition_prompts`` maps each English
-prompt, as the reader sees it, to the edition's; ``scripts/i18n.py`` sets it for the Chinese
-edition, and a prompt missing from it is a build warning (an error under ``-W``).
+It also translates the page furniture that the catalogs cannot reach: the prompts of folded code
+cells ("Show code cell source", the set-up cell's line), which MyST-NB takes from its
+configuration and the cells' metadata, not from the text, and the texts of the theme that its
+own catalogs miss (header buttons, the search box). ``edition_prompts`` maps each English text, as the
+reader sees it, to the edition's; ``scripts/i18n.py`` sets it for the Chinese edition, and a
+code-cell prompt missing from it is a build warning (an error under ``-W``).
 """
 
 from __future__ import annotations
@@ -78,8 +79,32 @@ def translate_prompts(app: Sphinx, doctree: nodes.document) -> None:
                 )
 
 
+def translate_theme_texts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Texts of the theme that its own catalogs miss, after sphinx-book-theme has made them
+    (priority 501), from ``edition_prompts``: the header buttons' texts and tooltips
+    (sphinx-book-theme 1.1 asks for "Repository" and "Open issue" while its catalogs hold
+    "repository" and "open issue") and the search box's placeholder, which Jupyter Book sets."""
+    prompts: dict[str, str] = app.config.edition_prompts
+    if not prompts:
+        return
+
+    def walk(buttons: list[dict[str, Any]]) -> None:
+        for button in buttons:
+            for key in ("text", "tooltip"):
+                if button.get(key) in prompts:
+                    button[key] = prompts[button[key]]
+            walk(button.get("buttons", []))
+
+    walk(context.get("header_buttons", []))
+    if context.get("theme_search_bar_text") in prompts:
+        context["theme_search_bar_text"] = prompts[context["theme_search_bar_text"]]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("edition_prompts", {}, "env", dict)
     app.connect("html-page-context", add_switch)
     app.connect("doctree-read", translate_prompts)
+    app.connect("html-page-context", translate_theme_texts, priority=502)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

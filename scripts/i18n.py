@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT / "_ext"))
 # the Chinese edition's folder under the English site's root, named once, where its links are made
 from language_switch import EDITION_DIR  # noqa: E402
 
-# The prompts of folded code cells, which come from MyST-NB's configuration and the set-up cell's
-# metadata (scripts/nbtools.py), not from the text, so no catalog holds them
-# (_ext/language_switch.py applies them; one missing fails the build).
+# Page furniture that no catalog holds (_ext/language_switch.py applies it): the prompts of folded
+# code cells, which come from MyST-NB's configuration and the set-up cell's metadata
+# (scripts/nbtools.py), not from the text (one missing fails the build); and a theme button.
 PROMPTS = {
     "Show code cell source": "显示代码",
     "Hide code cell source": "隐藏代码",
@@ -50,6 +50,14 @@ PROMPTS = {
     "Set-up cell: on Colab it installs the book's code; everywhere it pins the numerics and the "
     "seed (click to show)": "设置单元：在 Colab 上安装本书的代码；在任何环境中固定数值设置和随机种子（点击展开）",
     "Hide the set-up cell": "收起设置单元",
+    # what the zh_CN catalogs of sphinx-book-theme 1.1 miss: header buttons and their tooltips
+    "Repository": "仓库",
+    "Open issue": "创建议题",
+    "Source repositories": "源码库",
+    "Launch interactive content": "运行交互内容",
+    "Launch on Colab": "在 Colab 中打开",
+    # Jupyter Book's text for the search box
+    "Search this book...": "搜索本书……",
 }
 
 
