@@ -33,6 +33,9 @@ WORK = ROOT / "build" / "i18n"
 POT_DIR = WORK / "pot" / "_build" / "gettext"
 GLOSSARY = ROOT / "chapters" / "references" / "glossary.md"
 TERM_EXCEPTIONS = LOCALE_DIR / LANGUAGE / "term_exceptions.yml"
+# Texts of Sphinx and the theme that their own catalogs leave in English (domain "sphinx"), kept
+# apart from the page catalogs
+THEME_LOCALE_DIR = LOCALE_DIR / "theme"
 sys.path.insert(0, str(ROOT / "_ext"))
 # the Chinese edition's folder under the English site's root, named once, where its links are made
 from language_switch import EDITION_DIR  # noqa: E402
@@ -83,7 +86,11 @@ def book_config(language: str | None) -> dict[str, Any]:
     if language is not None:
         # The edition's own title (sidebar, browser tab): the translation of the intro's heading.
         config["title"] = translated(config["title"], "intro")
-        extra.update(language=language, locale_dirs=[str(LOCALE_DIR)], edition_prompts=PROMPTS)
+        extra.update(
+            language=language,
+            locale_dirs=[str(LOCALE_DIR), str(THEME_LOCALE_DIR)],
+            edition_prompts=PROMPTS,
+        )
     return config
 
 

@@ -436,7 +436,8 @@ THEME_TEXT = re.compile(
 @pytest.mark.parametrize("docname", ["intro", "chapters/mnist/cnn"])
 def test_the_chinese_pages_header_and_search_box_are_in_chinese(docname: str) -> None:
     """The header buttons and the search box: texts that the theme's zh_CN catalogs miss come
-    from scripts/i18n.py (PROMPTS), applied by _ext/language_switch.py."""
+    from scripts/i18n.py (PROMPTS), applied by _ext/language_switch.py; texts of Sphinx's own
+    domain from locale/theme."""
 
     def texts(page: Path) -> list[str]:
         found = THEME_TEXT.findall(html.unescape(page.read_text(encoding="utf-8")))
@@ -447,3 +448,7 @@ def test_the_chinese_pages_header_and_search_box_are_in_chinese(docname: str) ->
     names = {"Colab", ".ipynb", ".md", ".pdf"}
     left = [t for t in texts(EDITION / f"{docname}.html") if re.search(r"[a-z]{3,}", t)]
     assert set(left) <= names, f"English in the Chinese page's header: {set(left) - names}"
+    # and the tooltips that Sphinx's and the theme's own catalogs miss (locale/theme)
+    chinese = (EDITION / f"{docname}.html").read_text(encoding="utf-8")
+    for attribute in ('title="链接到此标题"', 'data-bs-title="颜色模式"', 'title="跟随系统设置"'):
+        assert attribute in chinese
