@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
 from translation import (
     Term,
     glossary_terms,
@@ -124,6 +126,18 @@ def test_every_term_exception_still_applies() -> None:
 # --- the checks themselves, on examples worked by hand ----------------------------------------
 
 
+def write_catalog(path: Path, entries: dict[str, str], fuzzy: dict[str, str] | None = None) -> Path:
+    """A catalog of ``entries`` (English -> Chinese), plus ``fuzzy`` ones, written by babel."""
+    catalog = Catalog(locale="zh_CN")
+    for english, chinese in entries.items():
+        catalog.add(english, chinese)
+    for english, chinese in (fuzzy or {}).items():
+        catalog.add(english, chinese, flags=["fuzzy"])
+    with path.open("wb") as handle:
+        write_po(handle, catalog)
+    return path
+
+
 def test_the_checks_catch_a_lost_number_a_lost_link_and_a_wrong_term(tmp_path: Path) -> None:
     english = "reaches {glue:text}`acc:.1f` % on {term}`tokens <token>`, see [the data](x.md)."
     rows = {
@@ -133,12 +147,10 @@ def test_the_checks_catch_a_lost_number_a_lost_link_and_a_wrong_term(tmp_path: P
         "Term": "达到 {glue:text}`acc:.1f` %（{term}`标记 <token>`），见[数据](x.md)。",
         "Empty": "",
     }
-    catalog = tmp_path / "page.po"
-    catalog.write_text(
-        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
-        + "".join(f'msgid "{name} {english}"\nmsgstr "{text}"\n\n' for name, text in rows.items())
-        + '#, fuzzy\nmsgid "Changed."\nmsgstr "旧的。"\n',
-        encoding="utf-8",
+    catalog = write_catalog(
+        tmp_path / "page.po",
+        {f"{name} {english}": text for name, text in rows.items()},
+        fuzzy={"Changed.": "旧的。"},
     )
     found = problems(catalog, [Term(("token",), ("词元",))])
 
@@ -162,16 +174,8 @@ def test_the_checks_catch_a_diagram_label_that_lost_its_markup_or_a_number(tmp_p
         "Lost font": "<b>隐藏单元 2</b><br/>z = 0.75",
         "Number": '<b>隐藏单元 2</b><br/><font color="#1f5fa8">z = 0.57</font>',
     }
-    catalog = tmp_path / "page.po"
-    catalog.write_text(
-        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
-        + "".join(
-            f'msgid "{name} {english}"\nmsgstr "{name} {text}"\n\n'.replace('="#', '=\\"#').replace(
-                'f">', 'f\\">'
-            )
-            for name, text in rows.items()
-        ),
-        encoding="utf-8",
+    catalog = write_catalog(
+        tmp_path / "page.po", {f"{name} {english}": f"{name} {text}" for name, text in rows.items()}
     )
     found = [re.match(r"page\.po: '(\w+).*: (diagram \w+) differ", f) for f in problems(catalog)]
     # a translation may move or add line breaks, but not drop a tag or change a number
