@@ -149,9 +149,9 @@ def _html_end(code: str, start: int) -> int:
 
 def diagram_spans(code: str) -> list[tuple[int, int, str, bool]]:
     """The translatable texts of a diagram's DOT source, as (start, end, message, quoted): each
-    label that holds a word, or each cell of a table label that does. In a quoted label's message,
-    ``\\n`` and ``\\"`` are a newline and a quote (other escapes stay as written). The spaces around a
-    text, which only pad it, are left out of its message and kept in place."""
+    label that holds a word, or each cell of a table label that does. In a quoted label's
+    message, ``\\n`` and ``\\"`` are a newline and a quote (other escapes stay as written). The
+    spaces around a text, which only pad it, are left out of its message and kept in place."""
     spans: list[tuple[int, int, str, bool]] = []
     for match in DOT_LABEL.finditer(code):
         quoted = match.group(1) is not None
@@ -276,6 +276,12 @@ def translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
 EXERCISE_TITLE = "i18n_title"  # an exercise node's attribute: its title, as a message
 
 
+def _exercise_of(subtitle: nodes.Node) -> nodes.Element | None:
+    """The exercise whose title holds ``subtitle`` (exercise > title > subtitle), if any."""
+    title = subtitle.parent
+    return title.parent if title is not None else None
+
+
 class MarkExerciseTitles(SphinxTransform):
     """Make the exercises' titles translatable (point 4 above): a text element is a message only
     when it has a source and a raw source (``sphinx.util.nodes.is_translatable``)."""
@@ -286,14 +292,14 @@ class MarkExerciseTitles(SphinxTransform):
         from sphinx_exercise.nodes import exercise_subtitle
 
         for node in self.document.findall(exercise_subtitle):
-            exercise = node.parent.parent if node.parent is not None else None
+            exercise = _exercise_of(node)
             node.source = (
                 node.source
                 or getattr(exercise, "source", None)
                 or self.env.doc2path(self.env.docname)
             )
             node.line = node.line or getattr(exercise, "line", None) or 0
-            node.rawsource = node.rawsource or node.astext()
+            node.rawsource = node.rawsource or node.astext()  # plain text: titles have no markup
             if exercise is not None:  # for the gettext builder: sphinx-exercise's post-transform
                 exercise[EXERCISE_TITLE] = node.rawsource  # replaces the title node later
 
@@ -310,7 +316,8 @@ class ShareTranslatedExerciseTitles(SphinxTransform):
 
         registry = getattr(self.env, "sphinx_exercise_registry", {})
         for node in self.document.findall(exercise_subtitle):
-            entry = registry.get(node.parent.parent.get("label")) if node.parent else None
+            exercise = _exercise_of(node)
+            entry = registry.get(exercise.get("label")) if exercise is not None else None
             if entry is None:
                 continue
             title = entry["node"].children[0]

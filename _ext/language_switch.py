@@ -12,9 +12,9 @@ The link opens each page's article, and the page's head carries the matching
 
 It also translates the page furniture that the catalogs cannot reach: the prompts of folded code
 cells ("Show code cell source", the set-up cell's line), which MyST-NB takes from its
-configuration and the cells' metadata, not from the text, and the texts of the theme that its
-own catalogs miss (header buttons, the search box). ``edition_prompts`` maps each English text, as the
-reader sees it, to the edition's; ``scripts/i18n.py`` sets it for the Chinese edition, and a
+configuration and the cells' metadata, not from the text, and the texts of the theme that its own
+catalogs miss (header buttons, the search box). ``edition_prompts`` maps each English text, as
+the reader sees it, to the edition's; ``scripts/i18n.py`` sets it for the Chinese edition, and a
 code-cell prompt missing from it is a build warning (an error under ``-W``).
 """
 

@@ -42,7 +42,8 @@ from language_switch import EDITION_DIR  # noqa: E402
 
 # Page furniture that no catalog holds (_ext/language_switch.py applies it): the prompts of folded
 # code cells, which come from MyST-NB's configuration and the set-up cell's metadata
-# (scripts/nbtools.py), not from the text (one missing fails the build); and a theme button.
+# (scripts/nbtools.py), not from the text (one missing fails the build); and texts of the theme
+# that its own catalogs miss.
 PROMPTS = {
     "Show code cell source": "显示代码",
     "Hide code cell source": "隐藏代码",

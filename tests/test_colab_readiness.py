@@ -235,18 +235,37 @@ def test_except_leaves_out_the_named_notebooks_and_refuses_unknown_ones() -> Non
         colab_check.left_out([cnn], [ROOT / "chapters" / "mnist" / "baseline.ipynb"])
 
 
+def ci_except() -> list[str]:
+    """The notebooks that CI's pass (b) leaves out: COLAB_CI_EXCEPT in the Makefile."""
+    makefile = (ROOT / "Makefile").read_text()
+    found = re.search(r"^COLAB_CI_EXCEPT\s*:=((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
+    assert found, "the Makefile no longer defines COLAB_CI_EXCEPT"
+    return found.group(1).replace("\\\n", " ").split()
+
+
 def test_ci_leaves_out_only_notebooks_that_exist() -> None:
     """CI's pass (b) runs every notebook but COLAB_CI_EXCEPT (Makefile): each name there must be
     a notebook of the book. A stale name (a notebook renamed or removed) is caught here, before
     `make colab-ci` stops on it in CI."""
-    makefile = (ROOT / "Makefile").read_text()
-    found = re.search(r"^COLAB_CI_EXCEPT\s*:=((?:.*\\\n)*.*)$", makefile, re.MULTILINE)
-    assert found, "the Makefile no longer defines COLAB_CI_EXCEPT"
-    names = found.group(1).replace("\\\n", " ").split()
+    names = ci_except()
     assert names, "COLAB_CI_EXCEPT is empty: then drop --except from the colab-ci target"
     book = {q.relative_to(ROOT).as_posix() for q in notebooks()}
     assert set(names) <= book, set(names) - book
     assert colab_check.left_out([ROOT / n for n in names], notebooks())  # accepted by the script
+
+
+def test_the_notebooks_ci_leaves_out_run_in_their_own_workflow() -> None:
+    """.github/workflows/colab-rest.yml runs `make colab-rest` (pass b for COLAB_CI_EXCEPT), and a
+    push that changes one of those notebooks starts it."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "colab-rest.yml").read_text())
+    steps = [step.get("run", "") for step in workflow["jobs"]["colab-rest"]["steps"]]
+    assert "make colab-rest" in steps
+    # PyYAML reads the key `on` as True (YAML 1.1)
+    paths = workflow[True]["push"]["paths"]
+    assert set(ci_except()) <= set(paths), set(ci_except()) - set(paths)
+    makefile = (ROOT / "Makefile").read_text()
+    rest = re.search(r"^colab-rest:.*\n\t(.*)$", makefile, re.MULTILINE)
+    assert rest and "--notebook $(n)" in rest.group(1) and "COLAB_CI_EXCEPT" in rest.group(1)
 
 
 # ----------------------------------------------------------------------------- the script itself

@@ -456,3 +456,16 @@ def test_the_chinese_pages_header_and_search_box_are_in_chinese(docname: str) ->
     chinese = (EDITION / f"{docname}.html").read_text(encoding="utf-8")
     for attribute in ('title="链接到此标题"', 'data-bs-title="颜色模式"', 'title="跟随系统设置"'):
         assert attribute in chinese
+
+
+def test_exercise_titles_are_plain_text() -> None:
+    """An exercise's title becomes its message as plain text (i18n_messages.MarkExerciseTitles), so
+    markup in it (code, math, emphasis, a role) would be lost in the Chinese edition."""
+    titles = [
+        title
+        for page in ROOT.glob("chapters/**/*.*")
+        if page.suffix in {".md", ".ipynb"}
+        for title in re.findall(r"```\{exercise\} ([^\n\\]+)", page.read_text(encoding="utf-8"))
+    ]
+    assert len(titles) >= 20  # the pages' exercises are found
+    assert not [t for t in titles if re.search(r"[`$*_{}\[\]]", t)]
