@@ -185,6 +185,20 @@ def test_the_checks_catch_a_diagram_label_that_lost_its_markup_or_a_number(tmp_p
     ]
 
 
+def test_the_checks_want_one_measure_word_for_tickets(tmp_path: Path) -> None:
+    rows = {
+        "Good": "208 条留出工单，每条工单一个标签；这张表和那个队列不是工单。",
+        "Zhang": "一百万张中文工单",
+        "Ge": "几个工单",
+    }
+    catalog = write_catalog(tmp_path / "page.po", {f"{k} tickets": v for k, v in rows.items()})
+    found = [f.split(": ", 2)[1:] for f in problems(catalog)]
+    assert [(where.split()[0], issue.split(":")[0]) for where, issue in found] == [
+        ("'Zhang", "'张中文工单'"),
+        ("'Ge", "'个工单'"),
+    ]
+
+
 # A diagram as the pages write one: quoted labels with escapes and padding, HTML-like labels, a
 # table label, and labels without a word to translate.
 DOT = """digraph g {
