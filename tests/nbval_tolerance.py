@@ -41,7 +41,8 @@ def make_compared(cell_class: type) -> type:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say how often a tolerance was needed: with the pinned numerics, on x86-64, never."""
+    """Say how often a tolerance was needed: on the kind of CPU that made the stored outputs,
+    never."""
     if ADMITTED:
         terminalreporter.write_line(
             f"nbval tolerances: {len(ADMITTED)} cell(s) matched only within their declared "
