@@ -64,3 +64,18 @@ def test_seed_results_say_what_is_missing():
         seed_results("no_such_notebook", "test_acc_pct")
     with pytest.raises(KeyError, match="HEADLINES"):
         seed_results("cnn", "no_such_value")
+
+
+def test_each_spread_was_measured_over_the_seeds_the_script_asks_for():
+    """A notebook re-summarised over fewer seeds than ``seed_spread.py`` runs for it (for example
+    evaluation over 5 instead of 15) would lose the spread of its rare values."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from seed_spread import STOCHASTIC, STORED_SEED, seeds_for
+
+    spread = json.loads((ROOT / "benchmarks" / "seed_spread.json").read_text())
+    for rel in STOCHASTIC:
+        assert spread[rel]["seeds"] == [STORED_SEED, *seeds_for(rel)], rel
+    assert len(seeds_for("chapters/mnist/evaluation.ipynb")) == 14
